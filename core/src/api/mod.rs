@@ -1,0 +1,3 @@
+//! One module per API family: request targets (and bodies) and the typed results.
+
+pub mod permissions;

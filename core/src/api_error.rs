@@ -1,0 +1,264 @@
+//! The API's own errors: non-2xx bodies `{"code", "message", "detail"}` and the `Request-ID`.
+
+use core::fmt;
+
+use heapless::String;
+
+use crate::json::Reader;
+use crate::transport::ResponseHeaders;
+
+/// Capacity of `code`.
+pub const CODE_CAPACITY: usize = 32;
+/// Capacity of `message`; a longer message is cut at a character boundary and flagged.
+pub const MESSAGE_CAPACITY: usize = 256;
+/// Capacity of `Request-ID`.
+pub const REQUEST_ID_CAPACITY: usize = 64;
+
+/// Error codes seen on the Payscore APIs (PROTOCOL.md §4), so callers need not compare strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `PARAM_ERROR`
+    ParamError,
+    /// `INVALID_REQUEST`
+    InvalidRequest,
+    /// `INVALID_ORDER_STATE`
+    InvalidOrderState,
+    /// `ORDER_CANCELED`
+    OrderCanceled,
+    /// `ORDER_DONE`
+    OrderDone,
+    /// `SIGN_ERROR`: the server did not accept the request signature.
+    SignError,
+    /// `NO_AUTH`
+    NoAuth,
+    /// `ORDER_NOT_EXIST`: no such authorization record.
+    OrderNotExist,
+    /// `RESOURCE_NOT_EXISTS`
+    ResourceNotExists,
+    /// `FREQUENCY_LIMITED`
+    FrequencyLimited,
+    /// `RATELIMIT_EXCEEDED`
+    RatelimitExceeded,
+    /// `SYSTEM_ERROR`
+    SystemError,
+    /// `SERVICE_UNAVAILABLE`
+    ServiceUnavailable,
+    /// Any other code, or none (see [`ApiError::code`]).
+    Other,
+}
+
+impl ErrorCode {
+    /// Classifies a code string.
+    pub fn from_code(code: &str) -> ErrorCode {
+        match code {
+            "PARAM_ERROR" => ErrorCode::ParamError,
+            "INVALID_REQUEST" => ErrorCode::InvalidRequest,
+            "INVALID_ORDER_STATE" => ErrorCode::InvalidOrderState,
+            "ORDER_CANCELED" => ErrorCode::OrderCanceled,
+            "ORDER_DONE" => ErrorCode::OrderDone,
+            "SIGN_ERROR" => ErrorCode::SignError,
+            "NO_AUTH" => ErrorCode::NoAuth,
+            "ORDER_NOT_EXIST" => ErrorCode::OrderNotExist,
+            "RESOURCE_NOT_EXISTS" => ErrorCode::ResourceNotExists,
+            "FREQUENCY_LIMITED" => ErrorCode::FrequencyLimited,
+            "RATELIMIT_EXCEEDED" => ErrorCode::RatelimitExceeded,
+            "SYSTEM_ERROR" => ErrorCode::SystemError,
+            "SERVICE_UNAVAILABLE" => ErrorCode::ServiceUnavailable,
+            _ => ErrorCode::Other,
+        }
+    }
+}
+
+/// A non-2xx answer from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// `code` from the body; empty when the body had none (or was not JSON).
+    pub code: String<CODE_CAPACITY>,
+    /// `message` from the body (or the start of a non-JSON body).
+    pub message: String<MESSAGE_CAPACITY>,
+    /// True when `message` was longer than [`MESSAGE_CAPACITY`] and is shown cut short.
+    pub message_truncated: bool,
+    /// The `Request-ID` header, for support.
+    pub request_id: Option<String<REQUEST_ID_CAPACITY>>,
+    /// True when the response carried `Wechatpay-*` headers and they verified. Error
+    /// responses are often unsigned, so this is information, not a precondition.
+    pub signature_verified: bool,
+}
+
+impl ApiError {
+    /// Reads an error body. Never fails: a body that is not the documented JSON keeps as much
+    /// text as fits, with an empty `code`. `detail` and unknown fields are skipped.
+    pub fn from_response(status: u16, headers: &ResponseHeaders, body: &[u8]) -> ApiError {
+        let mut error = ApiError {
+            status,
+            code: String::new(),
+            message: String::new(),
+            message_truncated: false,
+            request_id: headers.request_id.clone(),
+            signature_verified: false,
+        };
+        let mut code = None;
+        let mut message = None;
+        let parsed = Reader::object(body, |key, r| match key {
+            "code" if code.is_none() => {
+                code = Some(r.read_str::<CODE_CAPACITY>("code")?);
+                Ok(())
+            }
+            "message" if message.is_none() => {
+                message = Some(r.read_str_truncating::<MESSAGE_CAPACITY>("message")?);
+                Ok(())
+            }
+            _ => r.skip_value(),
+        });
+        match (parsed, code) {
+            (Ok(()), Some(code)) => {
+                error.code = code;
+                if let Some((text, truncated)) = message {
+                    error.message = text;
+                    error.message_truncated = truncated;
+                }
+            }
+            _ => {
+                let text = match core::str::from_utf8(body) {
+                    Ok(text) => text,
+                    Err(e) => body
+                        .get(..e.valid_up_to())
+                        .and_then(|b| core::str::from_utf8(b).ok())
+                        .unwrap_or_default(),
+                };
+                let mut cut = text.len().min(MESSAGE_CAPACITY);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                error.message =
+                    String::try_from(text.get(..cut).unwrap_or_default()).unwrap_or_default();
+                error.message_truncated = cut < body.len();
+            }
+        }
+        error
+    }
+
+    /// The code, classified.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::from_code(&self.code)
+    }
+
+    /// True for `404 ORDER_NOT_EXIST`: e.g. a user who never authorised. A normal outcome.
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404 && self.code() == ErrorCode::OrderNotExist
+    }
+
+    /// True when the same request may succeed later (429, 5xx, `SYSTEM_ERROR`, rate limits).
+    pub fn is_retryable(&self) -> bool {
+        self.status == 429
+            || self.status >= 500
+            || matches!(
+                self.code(),
+                ErrorCode::SystemError
+                    | ErrorCode::ServiceUnavailable
+                    | ErrorCode::FrequencyLimited
+                    | ErrorCode::RatelimitExceeded
+            )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "API error: HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            // One line, always: control characters are shown as spaces.
+            f.write_str(": ")?;
+            for c in self.message.chars() {
+                fmt::Write::write_char(f, if c.is_control() { ' ' } else { c })?;
+            }
+            if self.message_truncated {
+                f.write_str("…")?;
+            }
+        }
+        match &self.request_id {
+            Some(id) => write!(f, " (Request-ID {id})"),
+            None => f.write_str(" (no Request-ID)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::prelude::rust_2024::*;
+
+    fn headers() -> ResponseHeaders {
+        let mut h = ResponseHeaders::default();
+        h.capture("Request-ID", b"08F78BB5AF0610D302");
+        h
+    }
+
+    #[test]
+    fn table() {
+        #[rustfmt::skip]
+        let cases: &[(u16, &str, &str, &str, bool)] = &[
+            (404, r#"{"code":"ORDER_NOT_EXIST","message":"用户未授权"}"#, "ORDER_NOT_EXIST", "用户未授权", false),
+            (400, r#"{"code":"PARAM_ERROR","message":"bad","detail":{"field":"/service_id","value":"x","issue":"y","location":"body"}}"#, "PARAM_ERROR", "bad", false),
+            (401, r#"{"detail":{"sign_information":{"method":"GET","url":"/v3/x","truncated_sign_message":"GET\n/v3/x\n"}},"message":"签名错误","code":"SIGN_ERROR"}"#, "SIGN_ERROR", "签名错误", false),
+            (500, r#"{"code":"SYSTEM_ERROR"}"#, "SYSTEM_ERROR", "", false),
+            (502, "<html>Bad Gateway</html>", "", "<html>Bad Gateway</html>", false),
+            (503, "", "", "", false),
+            (400, r#"{"code":"A","message":"\u4e2d"}"#, "A", "中", false),
+        ];
+        for (status, body, code, message, truncated) in cases {
+            let e = ApiError::from_response(*status, &headers(), body.as_bytes());
+            assert_eq!(
+                (
+                    e.status,
+                    e.code.as_str(),
+                    e.message.as_str(),
+                    e.message_truncated
+                ),
+                (*status, *code, *message, *truncated),
+                "{body}"
+            );
+            assert_eq!(e.request_id.as_deref(), Some("08F78BB5AF0610D302"));
+        }
+    }
+
+    #[test]
+    fn long_message_is_flagged_not_hidden() {
+        let long = "错".repeat(100); // 300 bytes
+        let body = format!(r#"{{"code":"X","message":"{long}"}}"#);
+        let e = ApiError::from_response(400, &headers(), body.as_bytes());
+        assert!(e.message_truncated);
+        assert_eq!(e.message.len(), 255);
+        assert!(e.to_string().ends_with("… (Request-ID 08F78BB5AF0610D302)"));
+    }
+
+    #[test]
+    fn classification() {
+        let e = ApiError::from_response(
+            404,
+            &headers(),
+            br#"{"code":"ORDER_NOT_EXIST","message":"m"}"#,
+        );
+        assert!(e.is_not_found());
+        assert!(!e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "API error: HTTP 404 ORDER_NOT_EXIST: m (Request-ID 08F78BB5AF0610D302)"
+        );
+        let e = ApiError::from_response(
+            429,
+            &ResponseHeaders::default(),
+            br#"{"code":"FREQUENCY_LIMITED","message":"a\nb"}"#,
+        );
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "API error: HTTP 429 FREQUENCY_LIMITED: a b (no Request-ID)"
+        );
+    }
+}

@@ -1,0 +1,623 @@
+//! A small pull reader for the JSON objects WeChat Pay sends.
+//!
+//! Why not serde-json-core: it rejects surrogate-pair escapes (`\ud83d\ude00`, present in the
+//! shared vectors), and it unescapes even ignored strings into its scratch buffer, so a long
+//! unknown field fails the whole parse. This reader decodes every escape straight into the
+//! destination's fixed capacity, skips unknown values without recursion (depth is a bit stack),
+//! and names the field whenever a value does not fit. It never allocates and never panics.
+
+use core::str;
+
+use heapless::String;
+
+use crate::error::ParseError;
+
+/// Deepest nesting accepted inside a skipped value.
+pub const MAX_DEPTH: u32 = 64;
+
+/// Longest key that can match a known field; longer keys are skipped as unknown.
+const MAX_KEY_LEN: usize = 48;
+
+/// A cursor over one JSON text.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// Where a decoded string goes.
+trait Sink {
+    /// Append `s`; `false` when it does not fit.
+    fn push(&mut self, s: &str) -> bool;
+}
+
+impl<const N: usize> Sink for String<N> {
+    fn push(&mut self, s: &str) -> bool {
+        self.push_str(s).is_ok()
+    }
+}
+
+/// Keeps as many whole characters as fit, then notes that the rest was cut.
+struct Truncating<'s, const N: usize> {
+    out: &'s mut String<N>,
+    truncated: bool,
+}
+
+impl<const N: usize> Sink for Truncating<'_, N> {
+    fn push(&mut self, s: &str) -> bool {
+        if !self.truncated && self.out.push_str(s).is_err() {
+            for c in s.chars() {
+                if self.out.push(c).is_err() {
+                    break;
+                }
+            }
+            self.truncated = true;
+        }
+        true
+    }
+}
+
+/// Discards everything (used to validate skipped strings).
+struct Discard;
+
+impl Sink for Discard {
+    fn push(&mut self, _: &str) -> bool {
+        true
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0 }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn syntax(&self) -> ParseError {
+        ParseError::Syntax { offset: self.pos }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    /// Reads a top-level object, calling `on_field(key, reader)` for each member. The callback
+    /// must consume the value, with a `read_*` method or [`Reader::skip_value`]. Anything but
+    /// white space after the object is an error.
+    pub fn object(
+        bytes: &'a [u8],
+        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let mut r = Reader::new(bytes);
+        r.skip_ws();
+        if r.peek() != Some(b'{') {
+            return Err(if r.peek().is_none() || r.starts_value() {
+                ParseError::NotAnObject
+            } else {
+                r.syntax()
+            });
+        }
+        r.pos += 1;
+        r.skip_ws();
+        if r.peek() == Some(b'}') {
+            r.pos += 1;
+        } else {
+            loop {
+                r.skip_ws();
+                let mut key: String<MAX_KEY_LEN> = String::new();
+                let fits = r.read_string(&mut key)?;
+                r.expect(b':')?;
+                r.skip_ws();
+                // An over-long key matches nothing; "" is never a known field either.
+                on_field(if fits { key.as_str() } else { "" }, &mut r)?;
+                r.skip_ws();
+                match r.peek() {
+                    Some(b',') => r.pos += 1,
+                    Some(b'}') => {
+                        r.pos += 1;
+                        break;
+                    }
+                    _ => return Err(r.syntax()),
+                }
+            }
+        }
+        r.skip_ws();
+        if r.pos == r.bytes.len() {
+            Ok(())
+        } else {
+            Err(r.syntax())
+        }
+    }
+
+    fn starts_value(&self) -> bool {
+        matches!(
+            self.peek(),
+            Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+        )
+    }
+
+    /// True when the next value is `null` (and consumes it).
+    pub fn take_null(&mut self) -> bool {
+        if self.bytes.get(self.pos..self.pos + 4) == Some(b"null") {
+            self.pos += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Checks that a string value starts here; another value is `WrongType`.
+    fn string_start(&self, field: &'static str) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(b'"') => Ok(()),
+            _ if self.starts_value() => Err(ParseError::WrongType { field }),
+            _ => Err(self.syntax()),
+        }
+    }
+
+    /// Reads a string value into a fixed-capacity string; too long is an error naming `field`.
+    pub fn read_str<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<String<N>, ParseError> {
+        self.string_start(field)?;
+        let mut out = String::new();
+        if self.read_string(&mut out)? {
+            Ok(out)
+        } else {
+            Err(ParseError::FieldTooLong { field, max: N })
+        }
+    }
+
+    /// Reads a string, keeping what fits: for display-only text such as error messages.
+    /// Returns the text and whether it was cut.
+    pub fn read_str_truncating<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<(String<N>, bool), ParseError> {
+        self.string_start(field)?;
+        let mut out = String::new();
+        let mut sink = Truncating {
+            out: &mut out,
+            truncated: false,
+        };
+        self.read_string(&mut sink)?;
+        let truncated = sink.truncated;
+        Ok((out, truncated))
+    }
+
+    /// Reads an optional string: `null` gives `None`.
+    pub fn read_opt_str<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<Option<String<N>>, ParseError> {
+        if self.take_null() {
+            Ok(None)
+        } else {
+            self.read_str(field).map(Some)
+        }
+    }
+
+    /// Reads an integer that fits an `i64`; a fraction, an exponent or overflow is `WrongType`.
+    pub fn read_i64(&mut self, field: &'static str) -> Result<i64, ParseError> {
+        let start = self.pos;
+        self.skip_number().map_err(|e| {
+            if self.starts_value() {
+                ParseError::WrongType { field }
+            } else {
+                e
+            }
+        })?;
+        let text = self
+            .bytes
+            .get(start..self.pos)
+            .and_then(|t| str::from_utf8(t).ok())
+            .ok_or(ParseError::WrongType { field })?;
+        text.parse::<i64>()
+            .map_err(|_| ParseError::WrongType { field })
+    }
+
+    /// Reads an optional integer: `null` gives `None`.
+    pub fn read_opt_i64(&mut self, field: &'static str) -> Result<Option<i64>, ParseError> {
+        if self.take_null() {
+            Ok(None)
+        } else {
+            self.read_i64(field).map(Some)
+        }
+    }
+
+    /// Skips one value of any type, validating it, without recursion.
+    pub fn skip_value(&mut self) -> Result<(), ParseError> {
+        // Bit i of `stack` is 1 when nesting level i is an object, 0 for an array.
+        let mut stack: u64 = 0;
+        let mut depth: u32 = 0;
+        'value: loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth >= MAX_DEPTH {
+                        return Err(ParseError::TooDeep { offset: self.pos });
+                    }
+                    self.pos += 1;
+                    self.skip_ws();
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.pos += 1;
+                    } else {
+                        stack = (stack << 1) | u64::from(open == b'{');
+                        depth += 1;
+                        if open == b'{' {
+                            self.skip_key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => {
+                    self.read_string(&mut Discard)?;
+                }
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                _ => self.skip_number()?,
+            }
+            // After a complete value: close containers or move to the next element.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                let in_object = stack & 1 == 1;
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_object {
+                            self.skip_key()?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if in_object => {}
+                    Some(b']') if !in_object => {}
+                    _ => return Err(self.syntax()),
+                }
+                self.pos += 1;
+                stack >>= 1;
+                depth -= 1;
+            }
+        }
+    }
+
+    fn skip_key(&mut self) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax());
+        }
+        self.read_string(&mut Discard)?;
+        self.expect(b':')
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), ParseError> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// JSON number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn skip_number(&mut self) -> Result<(), ParseError> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.syntax()),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.syntax());
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.syntax());
+            }
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let mut value = 0u32;
+        for _ in 0..4 {
+            let digit = self
+                .peek()
+                .and_then(|b| char::from(b).to_digit(16))
+                .ok_or_else(|| self.syntax())?;
+            value = (value << 4) | digit;
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// Reads a string starting at `"`, decoding escapes into `sink`. Returns `false` when the
+    /// sink ran out of room (the string is still consumed and validated).
+    fn read_string(&mut self, sink: &mut impl Sink) -> Result<bool, ParseError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax());
+        }
+        self.pos += 1;
+        let mut fits = true;
+        loop {
+            let run_start = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            let run = self
+                .bytes
+                .get(run_start..self.pos)
+                .and_then(|r| str::from_utf8(r).ok())
+                .ok_or(ParseError::Syntax { offset: run_start })?;
+            if fits && !run.is_empty() {
+                fits = sink.push(run);
+            }
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(fits);
+                }
+                Some(b'\\') => {
+                    let escape_at = self.pos;
+                    self.pos += 1;
+                    let ch = self
+                        .escape()
+                        .map_err(|_| ParseError::Syntax { offset: escape_at })?;
+                    if fits {
+                        let mut utf8 = [0u8; 4];
+                        fits = sink.push(ch.encode_utf8(&mut utf8));
+                    }
+                }
+                _ => return Err(self.syntax()),
+            }
+        }
+    }
+
+    /// Decodes one escape after the backslash, including UTF-16 surrogate pairs.
+    fn escape(&mut self) -> Result<char, ParseError> {
+        let byte = self.peek().ok_or_else(|| self.syntax())?;
+        self.pos += 1;
+        let simple = match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = match high {
+                    0xD800..=0xDBFF => {
+                        self.literal(b"\\u")?;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(self.syntax());
+                        }
+                        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(self.syntax()),
+                    other => other,
+                };
+                return char::from_u32(code).ok_or_else(|| self.syntax());
+            }
+            _ => return Err(self.syntax()),
+        };
+        Ok(simple)
+    }
+}
+
+/// Marks a field as seen; a second sighting is a [`ParseError::DuplicateField`].
+#[derive(Debug, Default)]
+pub struct Seen(u32);
+
+impl Seen {
+    /// Records field number `bit` (0..32), named `field` for the error.
+    pub fn mark(&mut self, bit: u32, field: &'static str) -> Result<(), ParseError> {
+        let mask = 1u32.checked_shl(bit).unwrap_or(0);
+        if self.0 & mask != 0 {
+            return Err(ParseError::DuplicateField { field });
+        }
+        self.0 |= mask;
+        Ok(())
+    }
+}
+
+/// Unwraps a required field or names it as missing.
+pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ParseError> {
+    value.ok_or(ParseError::MissingField { field })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heapless::String;
+    use std::prelude::rust_2024::*;
+
+    fn one_string(json: &str) -> Result<String<64>, ParseError> {
+        let mut out = None;
+        Reader::object(json.as_bytes(), |key, r| {
+            if key == "s" {
+                out = Some(r.read_str::<64>("s")?);
+                Ok(())
+            } else {
+                r.skip_value()
+            }
+        })?;
+        required(out, "s")
+    }
+
+    #[test]
+    fn string_escapes() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"s":"plain"}"#, "plain"),
+            (r#"{"s":"a\/b\\c\"d"}"#, "a/b\\c\"d"),
+            (r#"{"s":"\u4e2d\u6587"}"#, "中文"),
+            (r#"{"s":"\u6D4B\u8bd5"}"#, "测试"),
+            (r#"{"s":"\ud83d\ude00"}"#, "😀"),
+            (r#"{"s":"🙂 literal"}"#, "🙂 literal"),
+            (r#"{"s":"\b\f\n\r\t"}"#, "\u{8}\u{c}\n\r\t"),
+            (r#"{"\u0073":"escaped key"}"#, "escaped key"),
+        ];
+        for (json, want) in cases {
+            assert_eq!(one_string(json).as_deref(), Ok(*want), "{json}");
+        }
+    }
+
+    #[test]
+    fn malformed() {
+        let cases: &[(&str, ParseError)] = &[
+            (r#"{"s":"\ud83d"}"#, ParseError::Syntax { offset: 6 }),
+            (r#"{"s":"\ude00"}"#, ParseError::Syntax { offset: 6 }),
+            (r#"{"s":"\ud83d\u0041"}"#, ParseError::Syntax { offset: 6 }),
+            (r#"{"s":"\x"}"#, ParseError::Syntax { offset: 6 }),
+            ("{\"s\":\"a\nb\"}", ParseError::Syntax { offset: 7 }),
+            (r#"{"s":"abc"#, ParseError::Syntax { offset: 9 }),
+            (r#"{"s":"x",}"#, ParseError::Syntax { offset: 9 }),
+            (r#"{"s":"x"} x"#, ParseError::Syntax { offset: 10 }),
+            (r#"{"s":"x""t":1}"#, ParseError::Syntax { offset: 8 }),
+            (r#"{"s":1}"#, ParseError::WrongType { field: "s" }),
+            (r#"[1]"#, ParseError::NotAnObject),
+            ("", ParseError::NotAnObject),
+            (r#"{"t":01,"s":"x"}"#, ParseError::Syntax { offset: 6 }),
+            (r#"{"t":[1,],"s":"x"}"#, ParseError::Syntax { offset: 8 }),
+            (
+                r#"{"t":{"a" 1},"s":"x"}"#,
+                ParseError::Syntax { offset: 10 },
+            ),
+            (r#"{"t":[}],"s":"x"}"#, ParseError::Syntax { offset: 6 }),
+            (r#"{"t":tru,"s":"x"}"#, ParseError::Syntax { offset: 5 }),
+            (r#"{"t":1.e5,"s":"x"}"#, ParseError::Syntax { offset: 7 }),
+        ];
+        for (json, want) in cases {
+            assert_eq!(one_string(json), Err(*want), "{json}");
+        }
+        let invalid_utf8 = b"{\"s\":\"\xff\"}";
+        assert!(matches!(
+            Reader::object(invalid_utf8, |_, r| r.skip_value()),
+            Err(ParseError::Syntax { offset: 6 })
+        ));
+    }
+
+    #[test]
+    fn skips_nested_and_odd_values() {
+        let json = r#" { "n": {"a":[1,-2.5e+3,{"b":null}],"c":"\ud83d\ude00"}, "t": true,
+            "f": false, "z": null, "e": [], "o": {}, "s": "ok" } "#;
+        assert_eq!(one_string(json).as_deref(), Ok("ok"));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let mut deep = std::string::String::from(r#"{"t":"#);
+        deep.push_str(&"[".repeat(MAX_DEPTH as usize));
+        deep.push_str(&"]".repeat(MAX_DEPTH as usize));
+        deep.push_str(r#","s":"x"}"#);
+        assert_eq!(one_string(&deep).as_deref(), Ok("x"));
+        let mut too_deep = std::string::String::from(r#"{"t":"#);
+        too_deep.push_str(&"[".repeat(MAX_DEPTH as usize + 1));
+        assert_eq!(
+            one_string(&too_deep),
+            Err(ParseError::TooDeep {
+                offset: 5 + MAX_DEPTH as usize
+            })
+        );
+    }
+
+    #[test]
+    fn capacity_is_exact_after_unescaping() {
+        // 64 bytes fit, 65 do not; escapes count as their decoded UTF-8 length.
+        let fits = format!(r#"{{"s":"{}"}}"#, "a".repeat(64));
+        assert_eq!(one_string(&fits).map(|s| s.len()), Ok(64));
+        let over = format!(r#"{{"s":"{}"}}"#, "a".repeat(65));
+        assert_eq!(
+            one_string(&over),
+            Err(ParseError::FieldTooLong {
+                field: "s",
+                max: 64
+            })
+        );
+        let escaped = format!(r#"{{"s":"{}"}}"#, r"\u4e2d".repeat(21)); // 63 bytes decoded
+        assert_eq!(one_string(&escaped).map(|s| s.len()), Ok(63));
+    }
+
+    #[test]
+    fn integers() {
+        let read = |json: &str| {
+            let mut out = None;
+            Reader::object(json.as_bytes(), |_, r| {
+                out = r.read_opt_i64("n")?;
+                Ok(())
+            })
+            .map(|()| out)
+        };
+        assert_eq!(read(r#"{"n":42}"#), Ok(Some(42)));
+        assert_eq!(read(r#"{"n":-7}"#), Ok(Some(-7)));
+        assert_eq!(read(r#"{"n":null}"#), Ok(None));
+        assert_eq!(
+            read(r#"{"n":1.5}"#),
+            Err(ParseError::WrongType { field: "n" })
+        );
+        assert_eq!(
+            read(r#"{"n":"1"}"#),
+            Err(ParseError::WrongType { field: "n" })
+        );
+        assert_eq!(
+            read(r#"{"n":99999999999999999999}"#),
+            Err(ParseError::WrongType { field: "n" })
+        );
+    }
+
+    #[test]
+    fn duplicates() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.mark(3, "a"), Ok(()));
+        assert_eq!(seen.mark(4, "b"), Ok(()));
+        assert_eq!(
+            seen.mark(3, "a"),
+            Err(ParseError::DuplicateField { field: "a" })
+        );
+    }
+}

@@ -1,0 +1,44 @@
+#![doc = include_str!("../../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
+
+#[cfg(feature = "rsa")]
+extern crate alloc;
+#[cfg(test)]
+#[macro_use]
+extern crate std;
+
+pub mod api;
+pub mod api_error;
+pub mod client;
+pub mod crypto;
+pub mod error;
+pub mod json;
+pub mod nonce;
+pub mod path;
+pub mod sign;
+pub mod time;
+pub mod transport;
+pub mod verify;
+mod writer;
+
+pub use api::permissions::{AuthorizationRecord, AuthorizationState};
+pub use api_error::{ApiError, ErrorCode};
+pub use client::{Client, Clock, VerifiedResponse};
+pub use error::{ClientError, Error, ParseError, VerifyError};
+pub use nonce::{Nonce, RandomSource};
+pub use path::TargetBuilder;
+pub use sign::Signer;
+pub use transport::{Method, Request, ResponseHead, ResponseHeaders, Transport};
+pub use verify::{PlatformKeys, Verifier};
