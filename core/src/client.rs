@@ -5,7 +5,7 @@ use heapless::String;
 
 use crate::api::permissions::{self, AuthorizationRecord};
 use crate::api_error::ApiError;
-use crate::error::{ClientError, Error};
+use crate::error::{ClientError, Error, ParseError, RequestId};
 use crate::nonce::{Nonce, RandomSource};
 use crate::sign::{
     self, AUTHORIZATION_CAPACITY, MCHID_CAPACITY, SERIAL_CAPACITY, Signer, SigningInput,
@@ -26,12 +26,27 @@ impl<C: Clock + ?Sized> Clock for &C {
 }
 
 /// A 2xx response whose signature verified. Only [`Client::send`] makes one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedResponse<'b> {
     /// HTTP status (2xx).
     pub status: u16,
     /// The raw body bytes that were verified (empty for 204).
     pub body: &'b [u8],
+    /// The `Request-ID` header.
+    pub request_id: Option<RequestId>,
+}
+
+impl VerifiedResponse<'_> {
+    /// Parses the verified body with `parse`, keeping the `Request-ID` on failure.
+    pub fn parse<T, E>(
+        &self,
+        parse: impl FnOnce(&[u8]) -> Result<T, ParseError>,
+    ) -> Result<T, ClientError<E>> {
+        parse(self.body).map_err(|error| ClientError::Parse {
+            error,
+            request_id: self.request_id.clone(),
+        })
+    }
 }
 
 /// A WeChat Pay APIv3 client over any [`Transport`].
@@ -49,8 +64,6 @@ pub struct Client<T, S, V, C, R, const K: usize = 2> {
     user_agent: &'static str,
 }
 
-// `ClientError` carries the API error by value on purpose; see its docs.
-#[allow(clippy::result_large_err)]
 impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
 where
     T: Transport,
@@ -161,10 +174,14 @@ where
             error.signature_verified = head.headers.has_signature_headers() && verified.is_ok();
             return Err(ClientError::Api(error));
         }
-        verified?;
+        let request_id = head.headers.request_id;
+        if let Err(error) = verified {
+            return Err(ClientError::Verify { error, request_id });
+        }
         Ok(VerifiedResponse {
             status: head.status,
             body: received,
+            request_id,
         })
     }
 
@@ -181,14 +198,14 @@ where
         let mut target = [0u8; permissions::TARGET_CAPACITY];
         let target = permissions::target_by_code(&mut target, authorization_code, service_id)?;
         let response = self.send(Method::Get, target, b"", response_body)?;
-        Ok(AuthorizationRecord::from_json(response.body)?)
+        response.parse(AuthorizationRecord::from_json)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ParseError, VerifyError};
+    use crate::error::VerifyError;
     use crate::sign::{SIGNATURE_LEN, Sha256Digest, parse_authorization};
     use crate::transport::{ResponseHead, ResponseHeaders};
     use crate::verify::response_digest;
@@ -359,9 +376,9 @@ mod tests {
             (404, not_found, false, |o| matches!(o, Err(e) if e.is_not_found())),
             (404, not_found, true,  |o| matches!(o, Err(ClientError::Api(e)) if e.signature_verified && e.is_not_found())),
             (500, r#"{"code":"SYSTEM_ERROR","message":"retry"}"#, false, |o| matches!(o, Err(ClientError::Api(e)) if e.is_retryable() && e.request_id.as_deref() == Some("REQ-1"))),
-            (200, RECORD, false, |o| *o == Err(ClientError::Verify(VerifyError::MissingHeader { name: "Wechatpay-Timestamp" }))),
-            (200, "not json", true, |o| *o == Err(ClientError::Parse(ParseError::NotAnObject))),
-            (200, r#"{"service_id":"1"}"#, true, |o| *o == Err(ClientError::Parse(ParseError::MissingField { field: "appid" }))),
+            (200, RECORD, false, |o| matches!(o, Err(ClientError::Verify { error: VerifyError::MissingHeader { name: "Wechatpay-Timestamp" }, request_id: Some(id) }) if id == "REQ-1")),
+            (200, "not json", true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::NotAnObject, .. }))),
+            (200, r#"{"service_id":"1"}"#, true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::MissingField { field: "appid" }, .. }))),
         ];
         for (status, body, signed, check) in cases {
             let mut c = client(Playback::new(*status, body, *signed));
@@ -404,7 +421,10 @@ mod tests {
         let mut buf = [0u8; 2048];
         assert_eq!(
             c.authorization_by_code("X", "1", &mut buf),
-            Err(ClientError::Verify(VerifyError::BadSignature))
+            Err(ClientError::Verify {
+                error: VerifyError::BadSignature,
+                request_id: heapless::String::try_from("REQ-1").ok()
+            })
         );
     }
 
@@ -452,9 +472,10 @@ mod tests {
         let mut buf = [0u8; 2048];
         assert_eq!(
             c.authorization_by_code("X", "1", &mut buf),
-            Err(ClientError::Verify(VerifyError::ClockSkew {
-                skew_secs: 301
-            }))
+            Err(ClientError::Verify {
+                error: VerifyError::ClockSkew { skew_secs: 301 },
+                request_id: heapless::String::try_from("REQ-1").ok()
+            })
         );
     }
 }

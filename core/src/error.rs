@@ -182,15 +182,39 @@ pub enum ClientError<T> {
     /// The server answered with a non-2xx status. See [`ApiError::is_not_found`].
     Api(ApiError),
     /// A 2xx response failed verification. Its body was discarded.
-    Verify(VerifyError),
+    Verify {
+        /// Why.
+        error: VerifyError,
+        /// The response's `Request-ID`, for support.
+        request_id: Option<RequestId>,
+    },
     /// A verified 2xx body did not parse into the expected type.
-    Parse(ParseError),
+    Parse {
+        /// Why.
+        error: ParseError,
+        /// The response's `Request-ID`, for support.
+        request_id: Option<RequestId>,
+    },
 }
+
+/// A `Request-ID` header value.
+pub type RequestId = heapless::String<{ crate::api_error::REQUEST_ID_CAPACITY }>;
 
 impl<T> ClientError<T> {
     /// True for `404 ORDER_NOT_EXIST`, e.g. a user who never authorised: a normal outcome.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ClientError::Api(e) if e.is_not_found())
+    }
+
+    /// The response's `Request-ID`, when a response arrived.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ClientError::Api(e) => e.request_id.as_deref(),
+            ClientError::Verify { request_id, .. } | ClientError::Parse { request_id, .. } => {
+                request_id.as_deref()
+            }
+            ClientError::Request(_) | ClientError::Transport(_) => None,
+        }
     }
 }
 
@@ -200,26 +224,23 @@ impl<T> From<Error> for ClientError<T> {
     }
 }
 
-impl<T> From<VerifyError> for ClientError<T> {
-    fn from(e: VerifyError) -> Self {
-        ClientError::Verify(e)
-    }
-}
-
-impl<T> From<ParseError> for ClientError<T> {
-    fn from(e: ParseError) -> Self {
-        ClientError::Parse(e)
-    }
-}
-
 impl<T: fmt::Display> fmt::Display for ClientError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Request(e) => write!(f, "request: {e}"),
             ClientError::Transport(e) => write!(f, "transport: {e}"),
             ClientError::Api(e) => write!(f, "{e}"),
-            ClientError::Verify(e) => write!(f, "response verification failed: {e}"),
-            ClientError::Parse(e) => write!(f, "response body: {e}"),
+            ClientError::Verify { error, .. } => {
+                write!(
+                    f,
+                    "response verification failed: {error}; the response was discarded"
+                )
+            }
+            ClientError::Parse { error, .. } => write!(f, "verified response body: {error}"),
+        }?;
+        match self.request_id() {
+            Some(id) if !matches!(self, ClientError::Api(_)) => write!(f, " (Request-ID {id})"),
+            _ => Ok(()),
         }
     }
 }

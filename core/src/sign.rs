@@ -180,9 +180,7 @@ fn write_authorization<'o>(
     signature: &[u8; SIGNATURE_LEN],
 ) -> Result<&'o str, Error> {
     let mut b64 = [0u8; SIGNATURE_BASE64_LEN];
-    let encoded = Base64::encode(signature, &mut b64).map_err(|_| Error::BufferTooSmall {
-        needed: SIGNATURE_BASE64_LEN,
-    })?;
+    let encoded = encode_signature(signature, &mut b64);
     let mut w = CountingWriter::new(out);
     w.put(AUTH_SCHEME.as_bytes());
     w.put(b" ");
@@ -205,6 +203,15 @@ fn write_authorization<'o>(
         w.put(b"\"");
     }
     w.finish_str()
+}
+
+/// Base64 (standard, padded) of a signature: 344 characters.
+pub fn encode_signature<'o>(
+    signature: &[u8; SIGNATURE_LEN],
+    out: &'o mut [u8; SIGNATURE_BASE64_LEN],
+) -> &'o str {
+    // 256 bytes always encode to exactly 344 characters.
+    Base64::encode(signature, out).unwrap_or_default()
 }
 
 fn is_token(value: &str) -> bool {
