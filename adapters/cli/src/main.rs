@@ -1,0 +1,387 @@
+//! `wxpay`: WeChat Pay Payscore from the command line.
+//!
+//! Output contract: on success, one JSON object on stdout and exit 0. On any failure, nothing on
+//! stdout, one line on stderr, and an exit code naming the class of failure (see [`Exit`]).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
+use wxpay_core::{Client, ClientError, PlatformKeys};
+use wxpay_emulator::server::Server;
+use wxpay_emulator::{Emulator, Fault, demo};
+use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
+
+mod output;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success: the result is printed as one JSON object on stdout
+  2  usage or configuration error (bad option, unreadable key file)
+  3  transport error: cannot connect, timeout, truncated or oversized response
+  4  API error: the server answered non-2xx (the line names the code and the Request-ID)
+  5  verification failed: the response signature or timestamp did not verify (nothing printed)
+  6  the verified response body is not what the API documents
+On failure nothing is written to stdout and one line is written to stderr.
+
+With no --base-url and no credentials, wxpay starts its built-in emulator on 127.0.0.1 (demo
+TEST keys) and says so on stderr. Every option can also come from its WXPAY_* variable.";
+
+/// WeChat Pay APIv3 Payscore client.
+#[derive(Debug, Parser)]
+#[command(name = "wxpay", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Payscore user authorizations (permissions).
+    #[command(subcommand)]
+    Permissions(Permissions),
+    /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum Permissions {
+    /// Query a user's authorization record by authorization code.
+    #[command(after_help = AFTER_HELP)]
+    Get {
+        /// The raw authorization code (wxpay percent-encodes it).
+        #[arg(long, env = "WXPAY_AUTHORIZATION_CODE")]
+        authorization_code: String,
+        /// Payscore service id.
+        #[arg(long, env = "WXPAY_SERVICE_ID")]
+        service_id: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+}
+
+/// Where to send requests and with which keys.
+#[derive(Debug, Args)]
+struct Connection {
+    /// API base URL [default: https://api.mch.weixin.qq.com when credentials are given].
+    #[arg(long, env = "WXPAY_BASE_URL")]
+    base_url: Option<String>,
+    /// Merchant id.
+    #[arg(long, env = "WXPAY_MCHID")]
+    mchid: Option<String>,
+    /// Serial of the merchant API certificate (40 hex characters).
+    #[arg(long, env = "WXPAY_SERIAL", value_name = "MERCHANT_CERT_SERIAL")]
+    serial: Option<String>,
+    /// Merchant API private key, PEM (PKCS#8 or PKCS#1).
+    #[arg(long, env = "WXPAY_PRIVATE_KEY", value_name = "FILE")]
+    private_key: Option<PathBuf>,
+    /// WeChat Pay public key (or platform certificate public key), PEM.
+    #[arg(long, env = "WXPAY_PLATFORM_PUBLIC_KEY", value_name = "FILE")]
+    platform_public_key: Option<PathBuf>,
+    /// Its id: PUB_KEY_ID_… (public-key mode) or the platform certificate serial.
+    #[arg(long, env = "WXPAY_PLATFORM_SERIAL", value_name = "PUB_KEY_ID_…")]
+    platform_serial: Option<String>,
+    /// Timeout for connect, each read and the whole call, in seconds.
+    #[arg(long, env = "WXPAY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    timeout_secs: u64,
+}
+
+#[derive(Debug, Args)]
+struct SandboxArgs {
+    /// Address to listen on (loopback only).
+    #[arg(long, env = "WXPAY_SANDBOX_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: String,
+    /// Inject this fault into every response (e.g. bad-signature, delay-5).
+    #[arg(long)]
+    fault: Option<String>,
+    /// Where to write the demo key files [default: a directory under the system temp dir].
+    #[arg(long, value_name = "DIR")]
+    keys_dir: Option<PathBuf>,
+}
+
+/// Exit classes (documented in `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Usage = 2,
+    Transport = 3,
+    Api = 4,
+    Verify = 5,
+    Parse = 6,
+    Internal = 70,
+}
+
+/// A failure: its class and its one line.
+#[derive(Debug)]
+struct Failure(Exit, String);
+
+impl Failure {
+    fn usage(line: impl Into<String>) -> Self {
+        Failure(Exit::Usage, line.into())
+    }
+}
+
+type WxClient = Client<UreqTransport, RsaSigner, RsaVerifier, SystemClock, OsRandom>;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("wxpay: internal error: {}", one_line(&msg));
+        std::process::exit(Exit::Internal as i32);
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version go to stdout with status 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message spans lines; its first paragraph becomes one line.
+            let text = e.render().to_string();
+            let summary: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let summary = summary.join(" ");
+            eprintln!(
+                "wxpay: {} (see wxpay --help)",
+                summary.trim_start_matches("error: ")
+            );
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
+    match run(cli) {
+        Ok(json) => {
+            let mut stdout = std::io::stdout().lock();
+            if writeln!(stdout, "{json}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return ExitCode::from(Exit::Transport as u8);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure(exit, line)) => {
+            eprintln!("wxpay: {}", one_line(&line));
+            ExitCode::from(exit as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
+    match cli.command {
+        Command::Permissions(Permissions::Get {
+            authorization_code,
+            service_id,
+            conn,
+        }) => {
+            let (mut client, _emulator) = connect(&conn)?;
+            let mut body = vec![0u8; 64 * 1024];
+            let record = client
+                .authorization_by_code(&authorization_code, &service_id, &mut body)
+                .map_err(client_failure)?;
+            Ok(output::record(&record))
+        }
+        Command::Sandbox(args) => sandbox(&args),
+    }
+}
+
+/// Builds the client from options, or starts the built-in emulator when none are given.
+/// The returned server (if any) must live as long as the client.
+fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
+    let timeouts = Timeouts::all(Duration::from_secs(conn.timeout_secs));
+    let credentials = [
+        conn.mchid.is_some(),
+        conn.serial.is_some(),
+        conn.private_key.is_some(),
+        conn.platform_public_key.is_some(),
+        conn.platform_serial.is_some(),
+    ];
+    if conn.base_url.is_none() && !credentials.contains(&true) {
+        let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").map_err(|e| {
+            Failure(
+                Exit::Transport,
+                format!("cannot start the built-in emulator: {e}"),
+            )
+        })?;
+        eprintln!(
+            "wxpay: no --base-url or credentials given: using the built-in emulator at {} (demo TEST keys)",
+            server.base_url()
+        );
+        let signer = RsaSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL)
+            .map_err(|e| Failure(Exit::Internal, format!("demo merchant key: {e}")))?;
+        let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM)
+            .map_err(|e| Failure(Exit::Internal, format!("demo platform key: {e}")))?;
+        let transport = UreqTransport::new(&server.base_url(), timeouts);
+        let client = build_client(
+            transport,
+            signer,
+            platform,
+            demo::MCHID,
+            demo::PLATFORM_KEY_ID,
+        )?;
+        return Ok((client, Some(server)));
+    }
+    let missing = |name: &str, env: &str| Failure::usage(format!("missing --{name} (or {env})"));
+    let mchid = conn
+        .mchid
+        .as_deref()
+        .ok_or_else(|| missing("mchid", "WXPAY_MCHID"))?;
+    let serial = conn
+        .serial
+        .as_deref()
+        .ok_or_else(|| missing("serial", "WXPAY_SERIAL"))?;
+    let key_path = conn
+        .private_key
+        .as_deref()
+        .ok_or_else(|| missing("private-key", "WXPAY_PRIVATE_KEY"))?;
+    let platform_path = conn
+        .platform_public_key
+        .as_deref()
+        .ok_or_else(|| missing("platform-public-key", "WXPAY_PLATFORM_PUBLIC_KEY"))?;
+    let platform_serial = conn
+        .platform_serial
+        .as_deref()
+        .ok_or_else(|| missing("platform-serial", "WXPAY_PLATFORM_SERIAL"))?;
+    let signer = wxpay_ureq::load_signer(key_path, serial)
+        .map_err(|e| Failure::usage(format!("--private-key {}: {e}", key_path.display())))?;
+    let platform = wxpay_ureq::load_verifier(platform_path).map_err(|e| {
+        Failure::usage(format!(
+            "--platform-public-key {}: {e}",
+            platform_path.display()
+        ))
+    })?;
+    let base_url = conn.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
+    let transport = UreqTransport::new(base_url, timeouts);
+    Ok((
+        build_client(transport, signer, platform, mchid, platform_serial)?,
+        None,
+    ))
+}
+
+fn build_client(
+    transport: UreqTransport,
+    signer: RsaSigner,
+    platform: RsaVerifier,
+    mchid: &str,
+    platform_serial: &str,
+) -> Result<WxClient, Failure> {
+    let keys = PlatformKeys::with_key(platform_serial, platform)
+        .map_err(|e| Failure::usage(format!("--platform-serial: {e}")))?;
+    let mut client = Client::new(transport, signer, keys, SystemClock, OsRandom, mchid)
+        .map_err(|e| Failure::usage(format!("--mchid: {e}")))?
+        .with_user_agent(wxpay_ureq::USER_AGENT);
+    if platform_serial.starts_with("PUB_KEY_ID_") {
+        client = client
+            .with_wechatpay_serial(platform_serial)
+            .map_err(|e| Failure::usage(format!("--platform-serial: {e}")))?;
+    }
+    Ok(client)
+}
+
+/// Maps a client error to its exit class and line.
+fn client_failure(error: ClientError<UreqError>) -> Failure {
+    let exit = match &error {
+        ClientError::Request(_) => Exit::Usage,
+        ClientError::Transport(_) => Exit::Transport,
+        ClientError::Api(_) => Exit::Api,
+        ClientError::Verify { .. } => Exit::Verify,
+        ClientError::Parse { .. } => Exit::Parse,
+        _ => Exit::Internal,
+    };
+    Failure(exit, error.to_string())
+}
+
+fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
+    let emulator = Emulator::demo();
+    if let Some(name) = &args.fault {
+        let fault = Fault::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Fault::ALL.iter().map(|(n, _)| *n).collect();
+            Failure::usage(format!(
+                "unknown --fault {name}; one of {} (DELAY_<secs> too)",
+                names.join(", ")
+            ))
+        })?;
+        emulator.set_fault(Some(fault));
+    }
+    let server = Server::start(Arc::new(emulator), &args.listen).map_err(|e| {
+        Failure(
+            Exit::Transport,
+            format!("cannot listen on {}: {e}", args.listen),
+        )
+    })?;
+    if !server.addr().ip().is_loopback() {
+        return Err(Failure::usage(
+            "the sandbox listens on loopback addresses only",
+        ));
+    }
+    let dir = args.keys_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("wxpay-sandbox-{}", server.addr().port()))
+    });
+    let write = |name: &str, pem: &str| -> Result<PathBuf, Failure> {
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join(name), pem))
+            .map(|()| dir.join(name))
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.join(name).display())))
+    };
+    let private_key = write("merchant_key.pem", demo::MERCHANT_KEY_PEM)?;
+    let platform_pub = write("platform_pub.pem", demo::PLATFORM_PUB_PEM)?;
+    let mut out = std::io::stdout().lock();
+    let lines = [
+        format!(
+            "# wxpay sandbox: WeChat Pay emulator on {} (TEST keys only)",
+            server.base_url()
+        ),
+        format!("WXPAY_BASE_URL={}", server.base_url()),
+        format!("WXPAY_MCHID={}", demo::MCHID),
+        format!("WXPAY_SERIAL={}", demo::MERCHANT_SERIAL),
+        format!("WXPAY_PRIVATE_KEY={}", private_key.display()),
+        format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
+        format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
+        format!(
+            "# demo: wxpay permissions get --authorization-code {} --service-id {}",
+            demo::AUTHORIZATION_CODE,
+            demo::SERVICE_ID
+        ),
+    ];
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    drop(out);
+    server.wait();
+    Err(Failure(Exit::Transport, "the sandbox stopped".into()))
+}
+
+/// Control characters (newlines included) become spaces: failures are one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn one_line_strips_newlines() {
+        assert_eq!(one_line("a\nb\r\tc"), "a b  c");
+    }
+}
