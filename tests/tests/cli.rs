@@ -1,0 +1,282 @@
+//! The `wxpay` binary against the emulator on 127.0.0.1: output contract and exit classes.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use wxpay_emulator::demo;
+use wxpay_tests::{KeyFiles, Sandbox, wxpay_binary};
+
+/// Runs `wxpay permissions get` for `code` against `sandbox` with credentials from the
+/// environment (as a deployment would) and `extra` arguments.
+fn get(sandbox: &Sandbox, code: &str, extra: &[&str]) -> Output {
+    let keys = KeyFiles::write();
+    Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            code,
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .args(extra)
+        .env("WXPAY_BASE_URL", sandbox.base_url())
+        .env("WXPAY_MCHID", demo::MCHID)
+        .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
+        .env("WXPAY_PRIVATE_KEY", &keys.private_key)
+        .env("WXPAY_PLATFORM_PUBLIC_KEY", &keys.platform_public_key)
+        .env("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID)
+        .output()
+        .expect("wxpay runs")
+}
+
+fn stderr_line(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(text.lines().count(), 1, "exactly one stderr line: {text:?}");
+    assert!(
+        !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
+        "{text}"
+    );
+    text
+}
+
+fn assert_failure(out: &Output, exit: i32, needle: &str) {
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must be empty: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let line = stderr_line(out);
+    assert_eq!(out.status.code(), Some(exit), "{line}");
+    assert!(line.contains(needle), "{line:?} should mention {needle:?}");
+}
+
+#[test]
+fn happy_path_prints_the_record_exactly() {
+    let sandbox = Sandbox::start();
+    let out = get(&sandbox, "授权码-001", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "service_id": "500001",
+            "appid": "wxd678efh567hg6787",
+            "mchid": "1230000109",
+            "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            "authorization_code": "授权码-001",
+            "authorization_state": "AVAILABLE",
+            "notify_url": "https://商户.example.com/支付分/通知",
+            "authorization_success_time": "2015-05-20T13:29:35+08:00"
+        })
+    );
+    assert_eq!(
+        out.stdout.iter().filter(|b| **b == b'\n').count(),
+        1,
+        "one line of JSON"
+    );
+}
+
+#[test]
+fn awkward_codes_reach_the_server_as_one_segment() {
+    let sandbox = Sandbox::start();
+    for code in ["a|b*c", "a/b?c#d%e f", "PCT+a/b=c d"] {
+        let out = get(&sandbox, code, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(json["authorization_code"], code);
+    }
+}
+
+#[test]
+fn failure_classes() {
+    let sandbox = Sandbox::start();
+    #[rustfmt::skip]
+    let cases: &[(&str, i32, &str)] = &[
+        ("NEVER_AUTHORISED",      4, "ORDER_NOT_EXIST"),
+        ("FAULT_SYSTEM_ERROR",    4, "HTTP 500 SYSTEM_ERROR"),
+        ("FAULT_UNSIGNED_ERROR",  4, "HTTP 503 SERVICE_UNAVAILABLE"),
+        ("FAULT_BAD_SIGNATURE",   5, "verification failed: signature does not match"),
+        ("FAULT_UNKNOWN_SERIAL",  5, "verification failed: Wechatpay-Serial names no known key"),
+        ("FAULT_STALE_TIMESTAMP", 5, "verification failed: response timestamp is"),
+        ("FAULT_SIGNTEST_PROBE",  5, "verification failed: signature is a WECHATPAY/SIGNTEST probe"),
+        ("FAULT_OVERSIZE_FIELD",  6, "field `openid` is longer than 128 bytes"),
+        ("FAULT_NON_JSON_BODY",   6, "malformed JSON"),
+        ("FAULT_TRUNCATED_BODY",  3, "truncated"),
+    ];
+    for (code, exit, needle) in cases {
+        let out = get(&sandbox, code, &[]);
+        assert_failure(&out, *exit, needle);
+        if *exit == 4 || *exit == 5 || *exit == 6 {
+            assert!(
+                stderr_line(&out).contains("Request-ID "),
+                "{code}: Request-ID is kept"
+            );
+        }
+    }
+}
+
+#[test]
+fn chunked_split_utf8_succeeds() {
+    let sandbox = Sandbox::start();
+    let out = get(&sandbox, "FAULT_CHUNKED_SPLIT_UTF8", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        json["notify_url"],
+        "https://商户.example.com/支付分/通知/回调"
+    );
+}
+
+#[test]
+fn slow_server_gives_up_in_time() {
+    let sandbox = Sandbox::start();
+    let started = Instant::now();
+    let out = get(&sandbox, "FAULT_DELAY_5", &["--timeout-secs", "2"]);
+    let elapsed = started.elapsed();
+    assert_failure(&out, 3, "timed out");
+    assert!(
+        elapsed < Duration::from_millis(4500),
+        "gave up after {elapsed:?}"
+    );
+}
+
+#[test]
+fn usage_errors() {
+    let sandbox = Sandbox::start();
+    let missing_arg = Command::new(wxpay_binary())
+        .args(["permissions", "get", "--authorization-code", "x"])
+        .env_remove("WXPAY_SERVICE_ID")
+        .output()
+        .expect("runs");
+    assert_failure(&missing_arg, 2, "--service-id");
+
+    let partial = Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            "x",
+            "--service-id",
+            "1",
+        ])
+        .args(["--base-url", &sandbox.base_url(), "--mchid", demo::MCHID])
+        .output()
+        .expect("runs");
+    assert_failure(&partial, 2, "missing --serial");
+
+    let bad_key = Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            "x",
+            "--service-id",
+            "1",
+        ])
+        .args([
+            "--base-url",
+            &sandbox.base_url(),
+            "--mchid",
+            demo::MCHID,
+            "--serial",
+            demo::MERCHANT_SERIAL,
+        ])
+        .args([
+            "--private-key",
+            "/nonexistent/key.pem",
+            "--platform-public-key",
+            "/nonexistent/pub.pem",
+        ])
+        .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+        .output()
+        .expect("runs");
+    assert_failure(&bad_key, 2, "--private-key /nonexistent/key.pem");
+}
+
+#[test]
+fn wrong_merchant_key_is_rejected_by_the_server() {
+    let sandbox = Sandbox::start();
+    let keys = KeyFiles::write();
+    // Signing with the platform key instead of the merchant key: the server answers SIGN_ERROR.
+    let out = Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            demo::AUTHORIZATION_CODE,
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .args([
+            "--base-url",
+            &sandbox.base_url(),
+            "--mchid",
+            demo::MCHID,
+            "--serial",
+            demo::MERCHANT_SERIAL,
+        ])
+        .arg("--private-key")
+        .arg(write_temp(
+            "wrong_key.pem",
+            include_str!("../../adapters/emulator/keys/platform_key.pem"),
+        ))
+        .arg("--platform-public-key")
+        .arg(&keys.platform_public_key)
+        .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+        .output()
+        .expect("runs");
+    assert_failure(&out, 4, "HTTP 401 SIGN_ERROR");
+}
+
+fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("wxpay-tests-{}-{name}", std::process::id()));
+    std::fs::write(&path, content).expect("temp file");
+    path
+}
+
+/// The README's main-job command: no credentials, the built-in emulator, a verified record.
+#[test]
+fn main_job_without_credentials_uses_the_built_in_emulator() {
+    let out = Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            demo::AUTHORIZATION_CODE,
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .env_remove("WXPAY_BASE_URL")
+        .env_remove("WXPAY_MCHID")
+        .env_remove("WXPAY_SERIAL")
+        .env_remove("WXPAY_PRIVATE_KEY")
+        .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
+        .env_remove("WXPAY_PLATFORM_SERIAL")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let line = stderr_line(&out);
+    assert!(
+        line.contains("built-in emulator at http://127.0.0.1:"),
+        "{line}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
+}
