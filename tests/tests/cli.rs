@@ -280,3 +280,57 @@ fn main_job_without_credentials_uses_the_built_in_emulator() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
 }
+
+/// `wxpay sandbox` prints the settings a client needs; a client using exactly those works.
+#[test]
+fn sandbox_prints_what_a_client_needs() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(wxpay_binary())
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sandbox starts");
+    let stdout = child.stdout.take().expect("piped");
+    let settings: Vec<(String, String)> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("# demo:"))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let names: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "WXPAY_BASE_URL",
+            "WXPAY_MCHID",
+            "WXPAY_SERIAL",
+            "WXPAY_PRIVATE_KEY",
+            "WXPAY_PLATFORM_PUBLIC_KEY",
+            "WXPAY_PLATFORM_SERIAL"
+        ]
+    );
+    let out = Command::new(wxpay_binary())
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            demo::AUTHORIZATION_CODE,
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .envs(settings)
+        .output()
+        .expect("runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no emulator notice: the sandbox was used"
+    );
+}
