@@ -10,7 +10,8 @@ use core::str;
 
 use heapless::String;
 
-use crate::error::ParseError;
+use crate::error::{Error, ParseError};
+use crate::writer::CountingWriter;
 
 /// Deepest nesting accepted inside a skipped value.
 pub const MAX_DEPTH: u32 = 64;
@@ -53,6 +54,23 @@ impl<const N: usize> Sink for Truncating<'_, N> {
             }
             self.truncated = true;
         }
+        true
+    }
+}
+
+/// Writes into a byte slice.
+struct Bytes<'o> {
+    out: &'o mut [u8],
+    len: usize,
+}
+
+impl Sink for Bytes<'_> {
+    /// Writes what fits and counts everything, so the total is known.
+    fn push(&mut self, s: &str) -> bool {
+        if let Some(dst) = self.out.get_mut(self.len..self.len + s.len()) {
+            dst.copy_from_slice(s.as_bytes());
+        }
+        self.len += s.len();
         true
     }
 }
@@ -101,7 +119,7 @@ impl<'a> Reader<'a> {
     /// white space after the object is an error.
     pub fn object(
         bytes: &'a [u8],
-        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+        on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         let mut r = Reader::new(bytes);
         r.skip_ws();
@@ -112,36 +130,70 @@ impl<'a> Reader<'a> {
                 r.syntax()
             });
         }
-        r.pos += 1;
-        r.skip_ws();
-        if r.peek() == Some(b'}') {
-            r.pos += 1;
-        } else {
-            loop {
-                r.skip_ws();
-                let mut key: String<MAX_KEY_LEN> = String::new();
-                let fits = r.read_string(&mut key)?;
-                r.expect(b':')?;
-                r.skip_ws();
-                // An over-long key matches nothing; "" is never a known field either.
-                on_field(if fits { key.as_str() } else { "" }, &mut r)?;
-                r.skip_ws();
-                match r.peek() {
-                    Some(b',') => r.pos += 1,
-                    Some(b'}') => {
-                        r.pos += 1;
-                        break;
-                    }
-                    _ => return Err(r.syntax()),
-                }
-            }
-        }
+        r.read_object_with(on_field)?;
         r.skip_ws();
         if r.pos == r.bytes.len() {
             Ok(())
         } else {
             Err(r.syntax())
         }
+    }
+
+    /// Reads a nested object value the same way; another value is `WrongType { field }`.
+    pub fn read_object(
+        &mut self,
+        field: &'static str,
+        on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(b'{') => self.read_object_with(on_field),
+            _ if self.starts_value() => Err(ParseError::WrongType { field }),
+            _ => Err(self.syntax()),
+        }
+    }
+
+    fn read_object_with(
+        &mut self,
+        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        self.expect(b'{')?;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            let mut key: String<MAX_KEY_LEN> = String::new();
+            let fits = self.read_string(&mut key)?;
+            self.expect(b':')?;
+            self.skip_ws();
+            // An over-long key matches nothing; "" is never a known field either.
+            on_field(if fits { key.as_str() } else { "" }, self)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax()),
+            }
+        }
+    }
+
+    /// Reads a string value into raw bytes (e.g. base64 text headed for in-place decoding).
+    /// Returns the decoded length; when it exceeds `out.len()`, `out` holds only a prefix and
+    /// the length is exactly what a retry needs.
+    pub fn read_str_bytes(
+        &mut self,
+        field: &'static str,
+        out: &mut [u8],
+    ) -> Result<usize, ParseError> {
+        self.string_start(field)?;
+        let mut sink = Bytes { out, len: 0 };
+        self.read_string(&mut sink)?;
+        Ok(sink.len)
     }
 
     fn starts_value(&self) -> bool {
@@ -450,6 +502,93 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Writes a flat JSON object of string members into a caller buffer: what request bodies need.
+///
+/// Strings are escaped minimally (`"`, `\\` and control characters); other characters stay
+/// literal UTF-8, as the API expects. Characters of 4 UTF-8 bytes are refused (APIv3 accepts
+/// 1–3). When the buffer is too small, [`ObjectWriter::finish`] names the exact size needed.
+#[derive(Debug)]
+pub struct ObjectWriter<'b> {
+    out: CountingWriter<'b>,
+    members: usize,
+    error: Option<Error>,
+}
+
+impl<'b> ObjectWriter<'b> {
+    /// Starts `{`.
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        let mut out = CountingWriter::new(buf);
+        out.put(b"{");
+        ObjectWriter {
+            out,
+            members: 0,
+            error: None,
+        }
+    }
+
+    /// Adds `"key":"value"`.
+    pub fn string(mut self, key: &str, value: &str) -> Self {
+        if self.members > 0 {
+            self.out.put(b",");
+        }
+        self.members += 1;
+        self.quoted(key);
+        self.out.put(b":");
+        self.quoted(value);
+        self
+    }
+
+    /// Adds the member only when `value` is `Some`.
+    pub fn optional(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.string(key, value),
+            None => self,
+        }
+    }
+
+    /// Closes the object: the body exactly as it will be signed and sent.
+    pub fn finish(mut self) -> Result<&'b str, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.out.put(b"}");
+        self.out.finish_str()
+    }
+
+    fn quoted(&mut self, text: &str) {
+        if text.chars().any(|c| c.len_utf8() > 3) {
+            self.error.get_or_insert(Error::InvalidInput {
+                what: "characters outside the Basic Multilingual Plane are not accepted",
+            });
+        }
+        self.out.put(b"\"");
+        let mut run_start = 0;
+        for (i, byte) in text.bytes().enumerate() {
+            let escape: Option<&[u8]> = match byte {
+                b'"' => Some(b"\\\""),
+                b'\\' => Some(b"\\\\"),
+                0x00..=0x1F => None,
+                _ => continue,
+            };
+            self.out
+                .put(text.as_bytes().get(run_start..i).unwrap_or_default());
+            match escape {
+                Some(e) => self.out.put(e),
+                None => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let hex = |n: u8| HEX.get(usize::from(n)).copied().unwrap_or(b'0');
+                    self.out
+                        .put(&[b'\\', b'u', b'0', b'0', hex(byte >> 4), hex(byte & 0xF)]);
+                }
+            }
+            run_start = i + 1;
+        }
+        self.out
+            .put(text.as_bytes().get(run_start..).unwrap_or_default());
+        self.out.put(b"\"");
+    }
+}
+
 /// Marks a field as seen; a second sighting is a [`ParseError::DuplicateField`].
 #[derive(Debug, Default)]
 pub struct Seen(u32);
@@ -608,6 +747,84 @@ mod tests {
             read(r#"{"n":99999999999999999999}"#),
             Err(ParseError::WrongType { field: "n" })
         );
+    }
+
+    #[test]
+    fn writer_escapes_and_round_trips() {
+        let mut buf = [0u8; 256];
+        let body = ObjectWriter::new(&mut buf)
+            .string("a", "plain 中文")
+            .string("b", "q\"b\\c\nd\u{1}")
+            .optional("c", None)
+            .optional("d", Some(""))
+            .finish()
+            .map(std::string::String::from);
+        assert_eq!(
+            body.as_deref(),
+            Ok(r#"{"a":"plain 中文","b":"q\"b\\c\u000ad\u0001","d":""}"#)
+        );
+        let body = body.unwrap_or_default();
+        let mut got = (None, None);
+        let parsed = Reader::object(body.as_bytes(), |k, r| {
+            match k {
+                "a" => got.0 = Some(r.read_str::<64>("a")?),
+                "b" => got.1 = Some(r.read_str::<64>("b")?),
+                _ => r.skip_value()?,
+            }
+            Ok(())
+        });
+        assert_eq!(parsed, Ok(()));
+        assert_eq!(got.0.as_deref(), Some("plain 中文"));
+        assert_eq!(got.1.as_deref(), Some("q\"b\\c\nd\u{1}"));
+    }
+
+    #[test]
+    fn writer_exact_size_and_refusals() {
+        let full = r#"{"k":"v"}"#;
+        for size in 0..=full.len() {
+            let mut buf = vec![0u8; size];
+            let got = ObjectWriter::new(&mut buf).string("k", "v").finish();
+            if size == full.len() {
+                assert_eq!(got, Ok(full));
+            } else {
+                assert_eq!(got, Err(Error::BufferTooSmall { needed: full.len() }));
+            }
+        }
+        let mut buf = [0u8; 64];
+        assert!(matches!(
+            ObjectWriter::new(&mut buf).string("k", "🙂").finish(),
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+
+    #[test]
+    fn nested_objects_and_bytes() {
+        let body = br#"{"resource":{"ciphertext":"ab\/cd","n":1},"x":2}"#;
+        let mut out = [0u8; 8];
+        let mut len = 0;
+        let parsed = Reader::object(body, |k, r| match k {
+            "resource" => r.read_object("resource", |k, r| match k {
+                "ciphertext" => {
+                    len = r.read_str_bytes("ciphertext", &mut out)?;
+                    Ok(())
+                }
+                _ => r.skip_value(),
+            }),
+            _ => r.skip_value(),
+        });
+        assert_eq!(parsed, Ok(()));
+        assert_eq!(&out[..len], b"ab/cd");
+        let mut tiny = [0u8; 2];
+        let mut needed = 0;
+        let too_long = Reader::object(br#"{"c":"ab\u4e2d"}"#, |_, r| {
+            needed = r.read_str_bytes("c", &mut tiny)?;
+            Ok(())
+        });
+        assert_eq!((too_long, needed, &tiny), (Ok(()), 5, b"ab"));
+        let wrong = Reader::object(br#"{"o":[1]}"#, |_, r| {
+            r.read_object("o", |_, r| r.skip_value())
+        });
+        assert_eq!(wrong, Err(ParseError::WrongType { field: "o" }));
     }
 
     #[test]

@@ -173,6 +173,67 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// The date and time of `unix_seconds` at a UTC offset (e.g. [`BEIJING_OFFSET_MINUTES`]).
+    /// Years outside 0000–9999 are clamped to the range's ends.
+    pub fn from_unix_seconds(unix_seconds: i64, offset_minutes: i16) -> DateTime {
+        let local = unix_seconds.saturating_add(i64::from(offset_minutes) * 60);
+        let days = local.div_euclid(86_400);
+        let secs = local.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = match year {
+            y if y < 0 => (0, 1, 1),
+            y if y > 9999 => (9999, 12, 31),
+            y => (y, month, day),
+        };
+        // Each value below is within its field's range by construction.
+        DateTime {
+            year: u16::try_from(year).unwrap_or(0),
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+            hour: u8::try_from(secs / 3_600).unwrap_or(0),
+            minute: u8::try_from(secs % 3_600 / 60).unwrap_or(0),
+            second: u8::try_from(secs % 60).unwrap_or(0),
+            nanosecond: 0,
+            offset_minutes,
+        }
+    }
+}
+
+/// RFC 3339 with the offset as `±HH:MM` (or `Z` at zero), and milliseconds when non-zero.
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )?;
+        if self.nanosecond != 0 {
+            write!(f, ".{:03}", self.nanosecond / 1_000_000)?;
+        }
+        if self.offset_minutes == 0 {
+            return f.write_str("Z");
+        }
+        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+        let abs = self.offset_minutes.unsigned_abs();
+        write!(f, "{sign}{:02}:{:02}", abs / 60, abs % 60)
+    }
+}
+
+/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 fn digits2(a: u8, b: u8) -> Option<u8> {
     if a.is_ascii_digit() && b.is_ascii_digit() {
         Some((a - b'0') * 10 + (b - b'0'))
@@ -243,6 +304,27 @@ mod tests {
                 .map(|d| (d.unix_seconds(), d.nanosecond, d.offset_minutes));
             assert_eq!(got, *want, "{text}");
         }
+    }
+
+    #[test]
+    fn format_round_trips() {
+        for (secs, offset, text) in [
+            (1_432_099_775, 480, "2015-05-20T13:29:35+08:00"),
+            (1_432_099_775, 0, "2015-05-20T05:29:35Z"),
+            (1_432_099_775, -330, "2015-05-19T23:59:35-05:30"),
+            (0, 0, "1970-01-01T00:00:00Z"),
+            (1_709_164_800, 0, "2024-02-29T00:00:00Z"),
+            (-86_400, 0, "1969-12-31T00:00:00Z"),
+        ] {
+            let dt = DateTime::from_unix_seconds(secs, offset);
+            assert_eq!(dt.to_string(), text);
+            assert_eq!(
+                DateTime::parse_rfc3339(text).map(|d| d.unix_seconds()),
+                Some(secs)
+            );
+        }
+        assert_eq!(DateTime::from_unix_seconds(i64::MAX, 0).year, 9999);
+        assert_eq!(DateTime::from_unix_seconds(i64::MIN, 0).year, 0);
     }
 
     #[test]
