@@ -3,7 +3,10 @@
 
 use heapless::String;
 
-use crate::api::permissions::{self, AuthorizationRecord};
+use crate::api::permissions::{
+    self, ApplyPermissionsToken, AuthorizationRecord, PreAuthorization, TerminateByCode,
+    TerminateByOpenid,
+};
 use crate::api_error::ApiError;
 use crate::error::{ClientError, Error, ParseError, RequestId};
 use crate::nonce::{Nonce, RandomSource};
@@ -199,6 +202,77 @@ where
         let target = permissions::target_by_code(&mut target, authorization_code, service_id)?;
         let response = self.send(Method::Get, target, b"", response_body)?;
         response.parse(AuthorizationRecord::from_json)
+    }
+
+    /// Queries a user's authorization record by openid.
+    pub fn authorization_by_openid(
+        &mut self,
+        openid: &str,
+        appid: &str,
+        service_id: &str,
+        response_body: &mut [u8],
+    ) -> Result<AuthorizationRecord, ClientError<T::Error>> {
+        let mut target = [0u8; permissions::TARGET_CAPACITY];
+        let target = permissions::target_by_openid(&mut target, openid, appid, service_id)?;
+        let response = self.send(Method::Get, target, b"", response_body)?;
+        response.parse(AuthorizationRecord::from_json)
+    }
+
+    /// Pre-authorises: the record starts in `UNBINDUSER` until a user accepts.
+    pub fn pre_authorize(
+        &mut self,
+        request: &PreAuthorization<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ApplyPermissionsToken, ClientError<T::Error>> {
+        let mut body = [0u8; permissions::BODY_CAPACITY];
+        let body = request.to_json(&mut body)?;
+        let response = self.send(
+            Method::Post,
+            permissions::PERMISSIONS_PATH,
+            body.as_bytes(),
+            response_body,
+        )?;
+        response.parse(ApplyPermissionsToken::from_json)
+    }
+
+    /// Ends an authorization by authorization code (answered `204 No Content`, verified like
+    /// any response). A reason over 50 characters is refused before anything is sent.
+    pub fn terminate_by_code(
+        &mut self,
+        authorization_code: &str,
+        request: &TerminateByCode<'_>,
+        response_body: &mut [u8],
+    ) -> Result<(), ClientError<T::Error>> {
+        let mut body = [0u8; permissions::BODY_CAPACITY];
+        let body = request.to_json(&mut body)?;
+        let mut target = [0u8; permissions::TARGET_CAPACITY];
+        let target = permissions::target_terminate_by_code(&mut target, authorization_code)?;
+        self.post_expecting_no_body(target, body, response_body)
+    }
+
+    /// Ends an authorization by openid (`204 No Content`).
+    pub fn terminate_by_openid(
+        &mut self,
+        openid: &str,
+        request: &TerminateByOpenid<'_>,
+        response_body: &mut [u8],
+    ) -> Result<(), ClientError<T::Error>> {
+        let mut body = [0u8; permissions::BODY_CAPACITY];
+        let body = request.to_json(&mut body)?;
+        let mut target = [0u8; permissions::TARGET_CAPACITY];
+        let target = permissions::target_terminate_by_openid(&mut target, openid)?;
+        self.post_expecting_no_body(target, body, response_body)
+    }
+
+    /// POSTs a JSON body to a call answered `204 No Content` (any verified 2xx is accepted).
+    fn post_expecting_no_body(
+        &mut self,
+        target: &str,
+        body: &str,
+        response_body: &mut [u8],
+    ) -> Result<(), ClientError<T::Error>> {
+        self.send(Method::Post, target, body.as_bytes(), response_body)
+            .map(|_| ())
     }
 }
 

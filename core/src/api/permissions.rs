@@ -1,13 +1,20 @@
-//! Payscore permissions (direct merchant): the user's authorization record.
+//! Payscore permissions (direct merchant): pre-authorise, query and terminate a user's
+//! authorization (PROTOCOL.md §3).
 //!
-//! `GET /v3/payscore/permissions/authorization-code/{authorization_code}?service_id=…`
+//! | call | method and target | body | success |
+//! |---|---|---|---|
+//! | pre-authorise | `POST /v3/payscore/permissions` | [`PreAuthorization`] | [`ApplyPermissionsToken`] |
+//! | query by code | `GET …/authorization-code/{code}?service_id=` | | [`AuthorizationRecord`] |
+//! | terminate by code | `POST …/authorization-code/{code}/terminate` | [`TerminateByCode`] | 204 |
+//! | query by openid | `GET …/openid/{openid}?appid=&service_id=` | | [`AuthorizationRecord`] |
+//! | terminate by openid | `POST …/openid/{openid}/terminate` | [`TerminateByOpenid`] | 204 |
 
 use core::fmt;
 
 use heapless::String;
 
 use crate::error::{Error, ParseError};
-use crate::json::{Reader, Seen, required};
+use crate::json::{ObjectWriter, Reader, Seen, required};
 use crate::path::TargetBuilder;
 use crate::time::{TIME_CAPACITY, Timestamp};
 
@@ -15,6 +22,15 @@ use crate::time::{TIME_CAPACITY, Timestamp};
 pub const PERMISSIONS_PATH: &str = "/v3/payscore/permissions";
 /// Fixed path of the lookups by authorization code.
 pub const BY_CODE_PATH: &str = "/v3/payscore/permissions/authorization-code";
+
+/// Fixed path of the lookups by openid.
+pub const BY_OPENID_PATH: &str = "/v3/payscore/permissions/openid";
+/// Longest termination reason, in characters (not bytes).
+pub const REASON_MAX_CHARS: usize = 50;
+/// Room for any request body of this family.
+pub const BODY_CAPACITY: usize = 1024;
+/// Capacity of an `apply_permissions_token`.
+pub const TOKEN_CAPACITY: usize = 300;
 
 /// Room for any target of this family: a path, a 32-character id that may need `%XX` escaping
 /// three times over, and query values of 32 characters likewise.
@@ -44,6 +60,186 @@ pub fn target_by_code<'b>(
         .segment(authorization_code)
         .query("service_id", service_id)
         .finish()
+}
+
+/// Builds `/v3/payscore/permissions/openid/{openid}?appid={appid}&service_id={service_id}`.
+pub fn target_by_openid<'b>(
+    buf: &'b mut [u8],
+    openid: &str,
+    appid: &str,
+    service_id: &str,
+) -> Result<&'b str, Error> {
+    non_empty("appid", appid)?;
+    non_empty("service_id", service_id)?;
+    TargetBuilder::new(buf, BY_OPENID_PATH)
+        .segment(openid)
+        .query("appid", appid)
+        .query("service_id", service_id)
+        .finish()
+}
+
+/// Builds `/v3/payscore/permissions/authorization-code/{code}/terminate`.
+pub fn target_terminate_by_code<'b>(
+    buf: &'b mut [u8],
+    authorization_code: &str,
+) -> Result<&'b str, Error> {
+    TargetBuilder::new(buf, BY_CODE_PATH)
+        .segment(authorization_code)
+        .segment("terminate")
+        .finish()
+}
+
+/// Builds `/v3/payscore/permissions/openid/{openid}/terminate`.
+pub fn target_terminate_by_openid<'b>(buf: &'b mut [u8], openid: &str) -> Result<&'b str, Error> {
+    TargetBuilder::new(buf, BY_OPENID_PATH)
+        .segment(openid)
+        .segment("terminate")
+        .finish()
+}
+
+fn non_empty(what: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        Err(Error::InvalidInput { what })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a documented maximum length in bytes.
+fn within(what: &'static str, value: &str, max: usize) -> Result<(), Error> {
+    if value.len() > max {
+        Err(Error::TooLong { what, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// A termination reason: 1 to 50 characters (counted as characters, not bytes).
+pub fn check_reason(reason: &str) -> Result<(), Error> {
+    if reason.is_empty() {
+        return Err(Error::InvalidInput {
+            what: "reason is empty",
+        });
+    }
+    if reason.chars().count() > REASON_MAX_CHARS {
+        return Err(Error::TooLong {
+            what: "reason (characters)",
+            max: REASON_MAX_CHARS,
+        });
+    }
+    Ok(())
+}
+
+/// Pre-authorise: the body of `POST /v3/payscore/permissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreAuthorization<'a> {
+    /// `service_id`, string(32).
+    pub service_id: &'a str,
+    /// `appid`, string(32).
+    pub appid: &'a str,
+    /// `authorization_code`, string(32): the merchant's own id for this authorization.
+    pub authorization_code: &'a str,
+    /// `notify_url`, string(255): where open/close callbacks go.
+    pub notify_url: Option<&'a str>,
+}
+
+impl PreAuthorization<'_> {
+    /// The JSON body, checked against the documented lengths, written into `buf`.
+    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        for (what, value) in [
+            ("service_id", self.service_id),
+            ("appid", self.appid),
+            ("authorization_code", self.authorization_code),
+        ] {
+            non_empty(what, value)?;
+            within(what, value, 32)?;
+        }
+        if let Some(url) = self.notify_url {
+            within("notify_url", url, 255)?;
+        }
+        ObjectWriter::new(buf)
+            .string("service_id", self.service_id)
+            .string("appid", self.appid)
+            .string("authorization_code", self.authorization_code)
+            .optional("notify_url", self.notify_url)
+            .finish()
+    }
+}
+
+/// Terminate by authorization code: the body of `POST …/authorization-code/{code}/terminate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminateByCode<'a> {
+    /// `service_id`.
+    pub service_id: &'a str,
+    /// `reason`, at most 50 characters.
+    pub reason: &'a str,
+}
+
+impl TerminateByCode<'_> {
+    /// The JSON body; a reason over 50 characters is refused here, before anything is sent.
+    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        non_empty("service_id", self.service_id)?;
+        within("service_id", self.service_id, 32)?;
+        check_reason(self.reason)?;
+        ObjectWriter::new(buf)
+            .string("service_id", self.service_id)
+            .string("reason", self.reason)
+            .finish()
+    }
+}
+
+/// Terminate by openid: the body of `POST …/openid/{openid}/terminate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminateByOpenid<'a> {
+    /// `service_id`.
+    pub service_id: &'a str,
+    /// `appid`.
+    pub appid: &'a str,
+    /// `reason`, at most 50 characters.
+    pub reason: &'a str,
+}
+
+impl TerminateByOpenid<'_> {
+    /// The JSON body; a reason over 50 characters is refused here, before anything is sent.
+    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        for (what, value) in [("service_id", self.service_id), ("appid", self.appid)] {
+            non_empty(what, value)?;
+            within(what, value, 32)?;
+        }
+        check_reason(self.reason)?;
+        ObjectWriter::new(buf)
+            .string("service_id", self.service_id)
+            .string("appid", self.appid)
+            .string("reason", self.reason)
+            .finish()
+    }
+}
+
+/// The result of pre-authorisation: a token (valid one hour) for the mini-program or app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyPermissionsToken(pub String<TOKEN_CAPACITY>);
+
+impl ApplyPermissionsToken {
+    /// Parses a **verified** `{"apply_permissions_token": "…"}` body.
+    pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
+        let mut token = None;
+        let mut seen = Seen::default();
+        Reader::object(body, |key, r| {
+            if key == "apply_permissions_token" {
+                seen.mark(0, "apply_permissions_token")?;
+                token = Some(r.read_str("apply_permissions_token")?);
+                Ok(())
+            } else {
+                r.skip_value()
+            }
+        })?;
+        required(token, "apply_permissions_token").map(ApplyPermissionsToken)
+    }
+
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// `authorization_state`: where the user's authorization stands.
@@ -369,6 +565,138 @@ mod tests {
             assert_eq!(time.as_ref().map(|t| t.as_str()), Some(t));
             assert_eq!(time.map(|t| t.parse().unix_seconds()), Some(1_432_099_775));
         }
+    }
+
+    #[test]
+    fn family_targets() {
+        let mut buf = [0u8; TARGET_CAPACITY];
+        assert_eq!(
+            target_by_openid(&mut buf, "oUpF8uMu/AJO", "wxd678efh567hg6787", "500001"),
+            Ok(
+                "/v3/payscore/permissions/openid/oUpF8uMu%2FAJO?appid=wxd678efh567hg6787&service_id=500001"
+            )
+        );
+        assert_eq!(
+            target_terminate_by_code(&mut buf, "a|b"),
+            Ok("/v3/payscore/permissions/authorization-code/a%7Cb/terminate")
+        );
+        assert_eq!(
+            target_terminate_by_openid(&mut buf, "o 1"),
+            Ok("/v3/payscore/permissions/openid/o%201/terminate")
+        );
+        assert!(target_by_openid(&mut buf, "o", "", "1").is_err());
+        assert!(target_terminate_by_openid(&mut buf, "").is_err());
+    }
+
+    #[test]
+    fn bodies() {
+        let mut buf = [0u8; BODY_CAPACITY];
+        let pre = PreAuthorization {
+            service_id: "500001",
+            appid: "wxd678efh567hg6787",
+            authorization_code: "1234323JKHDFE1243252",
+            notify_url: Some("https://商户.example.com/支付分/通知"),
+        };
+        // The shared vector post-json-chinese-literal's body, byte for byte.
+        assert_eq!(
+            pre.to_json(&mut buf),
+            Ok(
+                r#"{"service_id":"500001","appid":"wxd678efh567hg6787","authorization_code":"1234323JKHDFE1243252","notify_url":"https://商户.example.com/支付分/通知"}"#
+            )
+        );
+        let no_url = PreAuthorization {
+            notify_url: None,
+            ..pre
+        };
+        assert!(
+            no_url
+                .to_json(&mut buf)
+                .is_ok_and(|b| !b.contains("notify_url"))
+        );
+        let long_code = PreAuthorization {
+            authorization_code: "123456789012345678901234567890123",
+            ..pre
+        };
+        assert_eq!(
+            long_code.to_json(&mut buf),
+            Err(Error::TooLong {
+                what: "authorization_code",
+                max: 32
+            })
+        );
+        let long_url = "x".repeat(256);
+        let long = PreAuthorization {
+            notify_url: Some(&long_url),
+            ..pre
+        };
+        assert_eq!(
+            long.to_json(&mut buf),
+            Err(Error::TooLong {
+                what: "notify_url",
+                max: 255
+            })
+        );
+
+        let fifty = "退".repeat(50); // 150 bytes, 50 characters: allowed
+        assert!(
+            TerminateByCode {
+                service_id: "1",
+                reason: &fifty
+            }
+            .to_json(&mut buf)
+            .is_ok()
+        );
+        let fifty_one = "退".repeat(51);
+        assert_eq!(
+            TerminateByCode {
+                service_id: "1",
+                reason: &fifty_one
+            }
+            .to_json(&mut buf),
+            Err(Error::TooLong {
+                what: "reason (characters)",
+                max: 50
+            })
+        );
+        assert_eq!(
+            TerminateByOpenid {
+                service_id: "1",
+                appid: "a",
+                reason: "用户要求"
+            }
+            .to_json(&mut buf),
+            Ok(r#"{"service_id":"1","appid":"a","reason":"用户要求"}"#)
+        );
+        assert!(
+            TerminateByOpenid {
+                service_id: "1",
+                appid: "a",
+                reason: ""
+            }
+            .to_json(&mut buf)
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn token() {
+        let t =
+            ApplyPermissionsToken::from_json(br#"{"apply_permissions_token":"1LEMWZu7WZPNWd"}"#);
+        assert_eq!(t.as_ref().map(|t| t.as_str()), Ok("1LEMWZu7WZPNWd"));
+        assert_eq!(
+            ApplyPermissionsToken::from_json(b"{}"),
+            Err(ParseError::MissingField {
+                field: "apply_permissions_token"
+            })
+        );
+        let long = format!(r#"{{"apply_permissions_token":"{}"}}"#, "t".repeat(301));
+        assert_eq!(
+            ApplyPermissionsToken::from_json(long.as_bytes()),
+            Err(ParseError::FieldTooLong {
+                field: "apply_permissions_token",
+                max: 300
+            })
+        );
     }
 
     #[test]
