@@ -21,6 +21,8 @@ extern crate std;
 
 pub mod api;
 pub mod api_error;
+#[cfg(feature = "callback")]
+pub mod callback;
 pub mod client;
 pub mod crypto;
 pub mod error;
