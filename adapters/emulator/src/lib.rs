@@ -13,18 +13,23 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use wxpay_core::callback::{self, ApiV3Key};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::path::percent_decode;
 use wxpay_core::sign::{self, SIGNATURE_LEN, Signer};
+use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 use wxpay_core::verify::{self, MAX_CLOCK_SKEW_SECS, SIGNTEST_PREFIX, Verifier};
 use wxpay_core::{Error, Method, Nonce, RandomSource};
 
+mod callbacks;
 pub mod server;
 mod transport;
 
+pub use callbacks::CallbackMessage;
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
 /// The demo identity the emulator serves by default. TEST ONLY keys (see `keys/README.md`).
@@ -49,6 +54,10 @@ pub mod demo {
     pub const APPID: &str = "wxd678efh567hg6787";
     /// Authorization code of the seeded, authorised demo record.
     pub const AUTHORIZATION_CODE: &str = "1234323JKHDFE1243252";
+    /// Openid of the seeded demo user.
+    pub const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
+    /// The demo merchant's APIv3 key (32 ASCII bytes) that callbacks are encrypted with.
+    pub const APIV3_KEY: &str = "wxpayDemoApiV3Key-TEST-ONLY-0001";
 }
 
 /// A fault to inject into a response. A request whose authorization code is `FAULT_<NAME>`
@@ -215,6 +224,9 @@ pub struct Emulator {
     records: Mutex<HashMap<String, StoredRecord>>,
     fault: Mutex<Option<Fault>>,
     seen_targets: Mutex<Vec<String>>,
+    apiv3_key: ApiV3Key,
+    callbacks: Mutex<Vec<CallbackMessage>>,
+    callback_dir: Mutex<Option<PathBuf>>,
 }
 
 impl fmt::Debug for Emulator {
@@ -246,6 +258,12 @@ impl Emulator {
         emulator
     }
 
+    /// Sets the APIv3 key callbacks are encrypted with (the demo key by default).
+    pub fn with_apiv3_key(mut self, key: ApiV3Key) -> Emulator {
+        self.apiv3_key = key;
+        self
+    }
+
     /// An emulator for any merchant identity and platform key pair.
     pub fn new(
         mchid: &str,
@@ -263,6 +281,10 @@ impl Emulator {
             records: Mutex::new(HashMap::new()),
             fault: Mutex::new(None),
             seen_targets: Mutex::new(Vec::new()),
+            // The demo key is a 32-byte constant.
+            apiv3_key: ApiV3Key::from_text(demo::APIV3_KEY).expect("32-byte demo key"),
+            callbacks: Mutex::new(Vec::new()),
+            callback_dir: Mutex::new(None),
         }
     }
 
@@ -270,7 +292,7 @@ impl Emulator {
         let authorised = StoredRecord {
             service_id: demo::SERVICE_ID.to_owned(),
             appid: demo::APPID.to_owned(),
-            openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned()),
+            openid: Some(demo::OPENID.to_owned()),
             authorization_code: demo::AUTHORIZATION_CODE.to_owned(),
             authorization_state: "AVAILABLE".to_owned(),
             notify_url: Some("https://api.test.com/payscore/notify".to_owned()),
@@ -328,10 +350,13 @@ impl Emulator {
             seen.push(request.target.clone());
         }
         let global_fault = *lock(&self.fault);
+        if request.target.starts_with("/emulator/") {
+            return self.test_hook(request, now);
+        }
         if let Err(response) = self.authenticate(request, now) {
             return self.finish(response, global_fault, now);
         }
-        let (answer, code_fault) = self.route(request);
+        let (answer, code_fault) = self.route(request, now);
         self.finish(answer, code_fault.or(global_fault), now)
     }
 
@@ -401,7 +426,7 @@ impl Emulator {
     }
 
     /// Dispatches an authenticated request. Returns the answer and a fault named by the code.
-    fn route(&self, request: &HttpRequest) -> (Answer, Option<Fault>) {
+    fn route(&self, request: &HttpRequest, now: i64) -> (Answer, Option<Fault>) {
         let (path, query) = request
             .target
             .split_once('?')
@@ -413,7 +438,8 @@ impl Emulator {
             );
         };
         let segments: Vec<&str> = path.split('/').skip(1).collect();
-        match (request.method.as_str(), segments.as_slice()) {
+        let body = || serde_json::from_slice::<serde_json::Value>(&request.body).ok();
+        let answer = match (request.method.as_str(), segments.as_slice()) {
             ("GET", ["v3", "payscore", "permissions", "authorization-code", code]) => {
                 let Some(code) = decode(code) else {
                     return (
@@ -433,10 +459,264 @@ impl Emulator {
                         None => (Answer::error(400, "PARAM_ERROR", "unknown fault"), None),
                     };
                 }
-                (self.query_by_code(&code, service_id), None)
+                self.query_by_code(&code, service_id)
             }
-            _ => (Answer::error(404, "NOT_FOUND", "no such API"), None),
+            ("GET", ["v3", "payscore", "permissions", "openid", openid]) => {
+                match (decode(openid), query.get("appid"), query.get("service_id")) {
+                    (Some(openid), Some(appid), Some(service_id)) => {
+                        self.query_by_openid(&openid, appid, service_id)
+                    }
+                    _ => Answer::error(
+                        400,
+                        "PARAM_ERROR",
+                        "openid, appid and service_id are required",
+                    ),
+                }
+            }
+            ("POST", ["v3", "payscore", "permissions"]) => self.pre_authorize(body(), now),
+            (
+                "POST",
+                [
+                    "v3",
+                    "payscore",
+                    "permissions",
+                    "authorization-code",
+                    code,
+                    "terminate",
+                ],
+            ) => match decode(code) {
+                Some(code) => self.terminate(Lookup::Code(&code), body(), now),
+                None => Answer::error(400, "PARAM_ERROR", "malformed authorization_code"),
+            },
+            (
+                "POST",
+                [
+                    "v3",
+                    "payscore",
+                    "permissions",
+                    "openid",
+                    openid,
+                    "terminate",
+                ],
+            ) => match decode(openid) {
+                Some(openid) => self.terminate(Lookup::Openid(&openid), body(), now),
+                None => Answer::error(400, "PARAM_ERROR", "malformed openid"),
+            },
+            _ => Answer::error(404, "NOT_FOUND", "no such API"),
+        };
+        (answer, None)
+    }
+
+    /// `POST /v3/payscore/permissions`: a new record in `UNBINDUSER`.
+    fn pre_authorize(&self, body: Option<serde_json::Value>, _now: i64) -> Answer {
+        let Some(body) = body else {
+            return Answer::error(400, "PARAM_ERROR", "body is not JSON");
+        };
+        let field = |name: &str, max: usize| -> Result<Option<String>, Answer> {
+            match body.get(name) {
+                None => Ok(None),
+                Some(serde_json::Value::String(s)) if s.len() <= max => Ok(Some(s.clone())),
+                Some(_) => Err(Answer::error(
+                    400,
+                    "PARAM_ERROR",
+                    &format!("{name} is invalid"),
+                )),
+            }
+        };
+        let required = |name: &str| -> Result<String, Answer> {
+            field(name, 32)?
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| Answer::error(400, "PARAM_ERROR", &format!("{name} is required")))
+        };
+        let parsed = (|| {
+            Ok((
+                required("service_id")?,
+                required("appid")?,
+                required("authorization_code")?,
+                field("notify_url", 255)?,
+            ))
+        })();
+        let (service_id, appid, code, notify_url) = match parsed {
+            Ok(fields) => fields,
+            Err(answer) => return answer,
+        };
+        let mut records = lock(&self.records);
+        if records.contains_key(&code) {
+            return Answer::error(
+                400,
+                "INVALID_REQUEST",
+                "authorization_code is already in use",
+            );
         }
+        records.insert(
+            code.clone(),
+            StoredRecord {
+                service_id,
+                appid,
+                openid: None,
+                authorization_code: code,
+                authorization_state: "UNBINDUSER".into(),
+                notify_url,
+                authorization_success_time: None,
+                cancel_authorization_time: None,
+            },
+        );
+        Answer::json(
+            200,
+            serde_json::json!({ "apply_permissions_token": random_alnum(40) }),
+        )
+    }
+
+    fn query_by_openid(&self, openid: &str, appid: &str, service_id: &str) -> Answer {
+        match self.find_by_openid(openid, appid, service_id) {
+            Some(record) => Answer::json(200, self.record_json(&record)),
+            None => Answer::error(
+                404,
+                "ORDER_NOT_EXIST",
+                "no authorization record for this openid",
+            ),
+        }
+    }
+
+    /// The user's record for this app and service: the authorised one if any, else the latest.
+    fn find_by_openid(&self, openid: &str, appid: &str, service_id: &str) -> Option<StoredRecord> {
+        let records = lock(&self.records);
+        let mut matching: Vec<&StoredRecord> = records
+            .values()
+            .filter(|r| {
+                r.openid.as_deref() == Some(openid)
+                    && r.appid == appid
+                    && r.service_id == service_id
+            })
+            .collect();
+        matching.sort_by_key(|r| {
+            (
+                r.authorization_state == "AVAILABLE",
+                r.cancel_authorization_time.clone(),
+            )
+        });
+        matching.last().map(|r| (*r).clone())
+    }
+
+    /// Ends an authorization: `AVAILABLE` (or `UNBINDUSER`) becomes `UNAVAILABLE`; 204.
+    fn terminate(&self, lookup: Lookup<'_>, body: Option<serde_json::Value>, now: i64) -> Answer {
+        let Some(body) = body else {
+            return Answer::error(400, "PARAM_ERROR", "body is not JSON");
+        };
+        let text = |name: &str| body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let Some(service_id) = text("service_id") else {
+            return Answer::error(400, "PARAM_ERROR", "service_id is required");
+        };
+        match text("reason") {
+            Some(reason) if (1..=50).contains(&reason.chars().count()) => {}
+            _ => return Answer::error(400, "PARAM_ERROR", "reason must be 1 to 50 characters"),
+        }
+        let code = match lookup {
+            Lookup::Code(code) => Some(code.to_owned()),
+            Lookup::Openid(openid) => {
+                let Some(appid) = text("appid") else {
+                    return Answer::error(400, "PARAM_ERROR", "appid is required");
+                };
+                self.find_by_openid(openid, &appid, &service_id)
+                    .map(|r| r.authorization_code)
+            }
+        };
+        let record = {
+            let mut records = lock(&self.records);
+            let Some(record) = code
+                .and_then(|c| records.get_mut(&c))
+                .filter(|r| r.service_id == service_id)
+            else {
+                return Answer::error(404, "ORDER_NOT_EXIST", "no such authorization record");
+            };
+            if record.authorization_state == "UNAVAILABLE" {
+                return Answer::error(
+                    400,
+                    "INVALID_ORDER_STATE",
+                    "the authorization has already ended",
+                );
+            }
+            record.authorization_state = "UNAVAILABLE".into();
+            record.cancel_authorization_time = Some(beijing_rfc3339(now));
+            record.clone()
+        };
+        self.emit_callback(callback::USER_CLOSE_SERVICE, &record, now);
+        Answer {
+            status: 204,
+            body: Vec::new(),
+        }
+    }
+
+    /// Test hooks outside the API: `POST /emulator/bind {"authorization_code","openid"}`
+    /// binds a user as if they accepted in WeChat.
+    fn test_hook(&self, request: &HttpRequest, now: i64) -> HttpResponse {
+        let answer = match (request.method.as_str(), request.target.as_str()) {
+            ("POST", "/emulator/bind") => {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&request.body).unwrap_or_default();
+                match (body["authorization_code"].as_str(), body["openid"].as_str()) {
+                    (Some(code), Some(openid)) => match self.bind_user(code, openid, now) {
+                        Ok(()) => Answer {
+                            status: 204,
+                            body: Vec::new(),
+                        },
+                        Err(why) => Answer::error(400, "INVALID_ORDER_STATE", &why),
+                    },
+                    _ => Answer::error(
+                        400,
+                        "PARAM_ERROR",
+                        "authorization_code and openid are required",
+                    ),
+                }
+            }
+            _ => Answer::error(404, "NOT_FOUND", "no such test hook"),
+        };
+        self.finish(answer, None, now)
+    }
+
+    /// Creates a pre-authorised record for `authorization_code` and binds `openid` to it now:
+    /// an authorised user and its `USER_OPEN_SERVICE` callback, in one step, for tests.
+    pub fn bind_user_for_test(&self, authorization_code: &str, openid: &str) {
+        self.insert_record(StoredRecord {
+            service_id: demo::SERVICE_ID.to_owned(),
+            appid: demo::APPID.to_owned(),
+            openid: None,
+            authorization_code: authorization_code.to_owned(),
+            authorization_state: "UNBINDUSER".to_owned(),
+            notify_url: None,
+            authorization_success_time: None,
+            cancel_authorization_time: None,
+        });
+        // The record was just created in UNBINDUSER, so binding succeeds.
+        let _ = self.bind_user(authorization_code, openid, system_now());
+    }
+
+    /// Binds a user to a pre-authorised record (`UNBINDUSER` → `AVAILABLE`) and sends the
+    /// `USER_OPEN_SERVICE` callback, as WeChat does when the user accepts.
+    pub fn bind_user(
+        &self,
+        authorization_code: &str,
+        openid: &str,
+        now: i64,
+    ) -> Result<(), String> {
+        let record = {
+            let mut records = lock(&self.records);
+            let record = records
+                .get_mut(authorization_code)
+                .ok_or_else(|| format!("no record for authorization_code {authorization_code}"))?;
+            if record.authorization_state != "UNBINDUSER" {
+                return Err(format!(
+                    "record is {}, not UNBINDUSER",
+                    record.authorization_state
+                ));
+            }
+            record.authorization_state = "AVAILABLE".into();
+            record.openid = Some(openid.to_owned());
+            record.authorization_success_time = Some(beijing_rfc3339(now));
+            record.clone()
+        };
+        self.emit_callback(callback::USER_OPEN_SERVICE, &record, now);
+        Ok(())
     }
 
     fn query_by_code(&self, code: &str, service_id: &str) -> Answer {
@@ -548,6 +828,24 @@ impl Emulator {
         if fault == Some(Fault::UnsignedError) {
             return response;
         }
+        let headers = self.signature_headers(&response.body, fault, now);
+        response.headers.extend(headers);
+        match fault {
+            Some(Fault::Delay(secs)) => response.delay = Some(Duration::from_secs(secs)),
+            Some(Fault::TruncatedBody) => response.wire = Wire::Truncated,
+            Some(Fault::ChunkedSplitUtf8) => response.wire = Wire::ChunkedSplitUtf8,
+            _ => {}
+        }
+        response
+    }
+
+    /// `Wechatpay-*` headers signing `body` with the platform key (bent as `fault` says).
+    pub(crate) fn signature_headers(
+        &self,
+        body: &[u8],
+        fault: Option<Fault>,
+        now: i64,
+    ) -> Vec<(String, String)> {
         let signed_at = if fault == Some(Fault::StaleTimestamp) {
             now - 600
         } else {
@@ -557,7 +855,7 @@ impl Emulator {
         let nonce = Nonce::generate(&mut OsRandom)
             .map(|n| n.to_string())
             .unwrap_or_default();
-        let digest = verify::response_digest(&timestamp, &nonce, &response.body);
+        let digest = verify::response_digest(&timestamp, &nonce, body);
         let mut signature = [0u8; SIGNATURE_LEN];
         let signed = lock(&self.platform_signer).sign_prehash(&digest, &mut signature);
         if fault == Some(Fault::BadSignature) {
@@ -575,21 +873,36 @@ impl Emulator {
         } else {
             self.platform_key_id.clone()
         };
-        response.headers.extend([
+        vec![
             ("Wechatpay-Timestamp".into(), timestamp),
             ("Wechatpay-Nonce".into(), nonce),
             ("Wechatpay-Signature".into(), signature),
             ("Wechatpay-Serial".into(), serial),
             ("Wechatpay-Signature-Type".into(), sign::AUTH_SCHEME.into()),
-        ]);
-        match fault {
-            Some(Fault::Delay(secs)) => response.delay = Some(Duration::from_secs(secs)),
-            Some(Fault::TruncatedBody) => response.wire = Wire::Truncated,
-            Some(Fault::ChunkedSplitUtf8) => response.wire = Wire::ChunkedSplitUtf8,
-            _ => {}
-        }
-        response
+        ]
     }
+}
+
+/// How a terminate request names its record.
+enum Lookup<'a> {
+    Code(&'a str),
+    Openid(&'a str),
+}
+
+/// `now` as RFC 3339 in Beijing time, as the API writes times.
+fn beijing_rfc3339(now: i64) -> String {
+    DateTime::from_unix_seconds(now, BEIJING_OFFSET_MINUTES).to_string()
+}
+
+fn random_alnum(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut raw = vec![0u8; len];
+    if getrandom::fill(&mut raw).is_err() {
+        raw.fill(0);
+    }
+    raw.iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
 }
 
 /// Status and body before signing.

@@ -1,0 +1,190 @@
+//! Callbacks the emulator sends when a user opens or closes the service: encrypted with the
+//! APIv3 key (AEAD_AES_256_GCM) and signed with the platform key, as WeChat Pay does.
+//!
+//! Every callback is kept in memory ([`Emulator::callbacks`]), written to a directory when one
+//! is set ([`Emulator::set_callback_dir`]: `<n>-<id>.headers` as `Name: value` lines and
+//! `<n>-<id>.json`), and POSTed to `notify_url` when that is a loopback `http://` URL.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64ct::{Base64, Encoding};
+use wxpay_core::callback;
+use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
+
+use crate::{Emulator, StoredRecord, beijing_rfc3339, lock, random_alnum};
+
+/// One callback as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackMessage {
+    /// `PAYSCORE.USER_OPEN_SERVICE` or `PAYSCORE.USER_CLOSE_SERVICE`.
+    pub event_type: String,
+    /// Where WeChat Pay would POST it.
+    pub notify_url: Option<String>,
+    /// The `Wechatpay-*` headers.
+    pub headers: Vec<(String, String)>,
+    /// The raw JSON body.
+    pub body: Vec<u8>,
+}
+
+impl CallbackMessage {
+    /// The headers as `Name: value` lines, as `wxpay notify verify-decrypt` reads them.
+    pub fn headers_text(&self) -> String {
+        self.headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}\n"))
+            .collect()
+    }
+}
+
+impl Emulator {
+    /// Every callback sent so far, oldest first.
+    pub fn callbacks(&self) -> Vec<CallbackMessage> {
+        lock(&self.callbacks).clone()
+    }
+
+    /// Also writes each callback into `dir` (`None` to stop).
+    pub fn set_callback_dir(&self, dir: Option<PathBuf>) {
+        *lock(&self.callback_dir) = dir;
+    }
+
+    /// Builds, keeps and delivers one callback for `record`.
+    pub(crate) fn emit_callback(&self, event_type: &str, record: &StoredRecord, now: i64) {
+        let status = event_type.trim_start_matches("PAYSCORE.");
+        let at = DateTime::from_unix_seconds(now, BEIJING_OFFSET_MINUTES);
+        let compact = format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            at.year, at.month, at.day, at.hour, at.minute, at.second
+        );
+        let payload = serde_json::json!({
+            "appid": record.appid,
+            "mchid": self.mchid,
+            "service_id": record.service_id,
+            "openid": record.openid,
+            "user_service_status": status,
+            "openorclose_time": compact,
+            "authorization_code": record.authorization_code,
+        })
+        .to_string();
+        // Open events carry empty associated data, close events "payscore": both occur.
+        let associated_data = if event_type == callback::USER_OPEN_SERVICE {
+            ""
+        } else {
+            "payscore"
+        };
+        let nonce = random_alnum(callback::NONCE_LEN);
+        let mut sealed = payload.clone().into_bytes();
+        sealed.resize(payload.len() + callback::TAG_LEN, 0);
+        let Ok(sealed) = callback::encrypt_in_place(
+            &self.apiv3_key,
+            nonce.as_bytes(),
+            associated_data.as_bytes(),
+            &mut sealed,
+            payload.len(),
+        ) else {
+            return;
+        };
+        let id = format!("EV-{}", random_alnum(20));
+        let envelope = serde_json::json!({
+            "id": id,
+            "create_time": beijing_rfc3339(now),
+            "resource_type": "encrypt-resource",
+            "event_type": event_type,
+            "summary": if status == "USER_OPEN_SERVICE" { "用户开启服务" } else { "用户关闭服务" },
+            "resource": {
+                "algorithm": callback::ALGORITHM,
+                "ciphertext": Base64::encode_string(sealed),
+                "nonce": nonce,
+                "associated_data": associated_data,
+                "original_type": "payscore",
+            },
+        });
+        let body = envelope.to_string().into_bytes();
+        let message = CallbackMessage {
+            event_type: event_type.to_owned(),
+            notify_url: record.notify_url.clone(),
+            headers: self.signature_headers(&body, None, now),
+            body,
+        };
+        let sequence = {
+            let mut all = lock(&self.callbacks);
+            all.push(message.clone());
+            all.len()
+        };
+        if let Some(dir) = lock(&self.callback_dir).clone() {
+            let stem = dir.join(format!("{sequence:03}-{id}"));
+            let _ = std::fs::create_dir_all(&dir)
+                .and_then(|()| {
+                    std::fs::write(stem.with_extension("headers"), message.headers_text())
+                })
+                .and_then(|()| std::fs::write(stem.with_extension("json"), &message.body));
+        }
+        if let Some(url) = message
+            .notify_url
+            .clone()
+            .filter(|u| loopback_http(u).is_some())
+        {
+            std::thread::spawn(move || deliver(&url, &message));
+        }
+    }
+}
+
+/// `(host:port, path)` of an `http://127.0.0.1…` or `http://localhost…` URL; others are never
+/// contacted.
+fn loopback_http(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]").then(|| (authority.to_owned(), path))
+}
+
+/// POSTs a callback; best effort, like a notification that will be retried.
+fn deliver(url: &str, message: &CallbackMessage) {
+    let Some((authority, path)) = loopback_http(url) else {
+        return;
+    };
+    let Ok(mut stream) = TcpStream::connect(&authority) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        message.body.len()
+    );
+    for (name, value) in &message.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    if stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(&message.body))
+        .is_ok()
+    {
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_urls_are_contacted() {
+        assert_eq!(
+            loopback_http("http://127.0.0.1:9000/notify"),
+            Some(("127.0.0.1:9000".into(), "/notify".into()))
+        );
+        assert_eq!(
+            loopback_http("http://localhost:1/"),
+            Some(("localhost:1".into(), "/".into()))
+        );
+        assert_eq!(loopback_http("https://127.0.0.1/x"), None);
+        assert_eq!(loopback_http("http://api.test.com/payscore/notify"), None);
+        assert_eq!(loopback_http("http://10.0.0.1:80/x"), None);
+    }
+}
