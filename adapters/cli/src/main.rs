@@ -10,12 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::{Client, ClientError, PlatformKeys};
 use wxpay_emulator::server::Server;
 use wxpay_emulator::{Emulator, Fault, demo};
 use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
 
+mod notify;
 mod output;
 
 const AFTER_HELP: &str = "\
@@ -24,8 +26,9 @@ Exit codes:
   2  usage or configuration error (bad option, unreadable key file)
   3  transport error: cannot connect, timeout, truncated or oversized response
   4  API error: the server answered non-2xx (the line names the code and the Request-ID)
-  5  verification failed: the response signature or timestamp did not verify (nothing printed)
-  6  the verified response body is not what the API documents
+  5  verification failed: the response (or callback) signature or timestamp did not verify,
+     or a callback did not decrypt (nothing printed)
+  6  the verified response (or callback) body is not what the API documents
 On failure nothing is written to stdout and one line is written to stderr.
 
 With no --base-url and no credentials, wxpay starts its built-in emulator on 127.0.0.1 (demo
@@ -44,12 +47,33 @@ enum Command {
     /// Payscore user authorizations (permissions).
     #[command(subcommand)]
     Permissions(Permissions),
+    /// Callback notifications WeChat Pay sends to notify_url.
+    #[command(subcommand)]
+    Notify(Notify),
     /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
     Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum Permissions {
+    /// Pre-authorise: create an authorization to be accepted by the user (prints the token).
+    #[command(after_help = AFTER_HELP)]
+    Apply {
+        /// Payscore service id.
+        #[arg(long, env = "WXPAY_SERVICE_ID")]
+        service_id: String,
+        /// App id.
+        #[arg(long, env = "WXPAY_APPID")]
+        appid: String,
+        /// The merchant's authorization code for this user (at most 32 characters).
+        #[arg(long, env = "WXPAY_AUTHORIZATION_CODE")]
+        authorization_code: String,
+        /// Where WeChat Pay sends the open/close callbacks.
+        #[arg(long, env = "WXPAY_NOTIFY_URL")]
+        notify_url: Option<String>,
+        #[command(flatten)]
+        conn: Connection,
+    },
     /// Query a user's authorization record by authorization code.
     #[command(after_help = AFTER_HELP)]
     Get {
@@ -62,6 +86,61 @@ enum Permissions {
         #[command(flatten)]
         conn: Connection,
     },
+    /// Query a user's authorization record by openid.
+    #[command(after_help = AFTER_HELP)]
+    GetByOpenid {
+        /// The user's openid.
+        #[arg(long, env = "WXPAY_OPENID")]
+        openid: String,
+        /// App id.
+        #[arg(long, env = "WXPAY_APPID")]
+        appid: String,
+        /// Payscore service id.
+        #[arg(long, env = "WXPAY_SERVICE_ID")]
+        service_id: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// End an authorization by authorization code.
+    #[command(after_help = AFTER_HELP)]
+    Terminate {
+        /// The raw authorization code.
+        #[arg(long, env = "WXPAY_AUTHORIZATION_CODE")]
+        authorization_code: String,
+        /// Payscore service id.
+        #[arg(long, env = "WXPAY_SERVICE_ID")]
+        service_id: String,
+        /// Why (1 to 50 characters).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// End an authorization by openid.
+    #[command(after_help = AFTER_HELP)]
+    TerminateByOpenid {
+        /// The user's openid.
+        #[arg(long, env = "WXPAY_OPENID")]
+        openid: String,
+        /// App id.
+        #[arg(long, env = "WXPAY_APPID")]
+        appid: String,
+        /// Payscore service id.
+        #[arg(long, env = "WXPAY_SERVICE_ID")]
+        service_id: String,
+        /// Why (1 to 50 characters).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        conn: Connection,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Notify {
+    /// Verify a callback's signature, decrypt it and print the event as JSON.
+    #[command(after_help = AFTER_HELP)]
+    VerifyDecrypt(notify::VerifyDecryptArgs),
 }
 
 /// Where to send requests and with which keys.
@@ -101,11 +180,14 @@ struct SandboxArgs {
     /// Where to write the demo key files [default: a directory under the system temp dir].
     #[arg(long, value_name = "DIR")]
     keys_dir: Option<PathBuf>,
+    /// Also write every callback the emulator sends into DIR (`*.headers`, `*.json`).
+    #[arg(long, value_name = "DIR")]
+    callback_dir: Option<PathBuf>,
 }
 
 /// Exit classes (documented in `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Exit {
+pub(crate) enum Exit {
     Usage = 2,
     Transport = 3,
     Api = 4,
@@ -116,10 +198,14 @@ enum Exit {
 
 /// A failure: its class and its one line.
 #[derive(Debug)]
-struct Failure(Exit, String);
+pub(crate) struct Failure(Exit, String);
 
 impl Failure {
-    fn usage(line: impl Into<String>) -> Self {
+    pub(crate) fn new(exit: Exit, line: impl Into<String>) -> Self {
+        Failure(exit, line.into())
+    }
+
+    pub(crate) fn usage(line: impl Into<String>) -> Self {
         Failure(Exit::Usage, line.into())
     }
 }
@@ -178,20 +264,89 @@ fn main() -> ExitCode {
     }
 }
 
+/// Room for any response body.
+const RESPONSE_BUFFER: usize = 64 * 1024;
+
 fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
+    let mut body = vec![0u8; RESPONSE_BUFFER];
     match cli.command {
+        Command::Permissions(Permissions::Apply {
+            service_id,
+            appid,
+            authorization_code,
+            notify_url,
+            conn,
+        }) => {
+            let (mut client, _emulator) = connect(&conn)?;
+            let request = PreAuthorization {
+                service_id: &service_id,
+                appid: &appid,
+                authorization_code: &authorization_code,
+                notify_url: notify_url.as_deref(),
+            };
+            let token = client
+                .pre_authorize(&request, &mut body)
+                .map_err(client_failure)?;
+            Ok(serde_json::json!({ "apply_permissions_token": token.as_str() }))
+        }
         Command::Permissions(Permissions::Get {
             authorization_code,
             service_id,
             conn,
         }) => {
             let (mut client, _emulator) = connect(&conn)?;
-            let mut body = vec![0u8; 64 * 1024];
             let record = client
                 .authorization_by_code(&authorization_code, &service_id, &mut body)
                 .map_err(client_failure)?;
             Ok(output::record(&record))
         }
+        Command::Permissions(Permissions::GetByOpenid {
+            openid,
+            appid,
+            service_id,
+            conn,
+        }) => {
+            let (mut client, _emulator) = connect(&conn)?;
+            let record = client
+                .authorization_by_openid(&openid, &appid, &service_id, &mut body)
+                .map_err(client_failure)?;
+            Ok(output::record(&record))
+        }
+        Command::Permissions(Permissions::Terminate {
+            authorization_code,
+            service_id,
+            reason,
+            conn,
+        }) => {
+            let (mut client, _emulator) = connect(&conn)?;
+            let request = TerminateByCode {
+                service_id: &service_id,
+                reason: &reason,
+            };
+            client
+                .terminate_by_code(&authorization_code, &request, &mut body)
+                .map_err(client_failure)?;
+            Ok(serde_json::json!({ "authorization_code": authorization_code, "terminated": true }))
+        }
+        Command::Permissions(Permissions::TerminateByOpenid {
+            openid,
+            appid,
+            service_id,
+            reason,
+            conn,
+        }) => {
+            let (mut client, _emulator) = connect(&conn)?;
+            let request = TerminateByOpenid {
+                service_id: &service_id,
+                appid: &appid,
+                reason: &reason,
+            };
+            client
+                .terminate_by_openid(&openid, &request, &mut body)
+                .map_err(client_failure)?;
+            Ok(serde_json::json!({ "openid": openid, "terminated": true }))
+        }
+        Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(&args),
         Command::Sandbox(args) => sandbox(&args),
     }
 }
@@ -314,6 +469,7 @@ fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
         })?;
         emulator.set_fault(Some(fault));
     }
+    emulator.set_callback_dir(args.callback_dir.clone());
     let server = Server::start(Arc::new(emulator), &args.listen).map_err(|e| {
         Failure(
             Exit::Transport,
