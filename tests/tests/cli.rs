@@ -9,25 +9,9 @@ use wxpay_tests::{KeyFiles, Sandbox, wxpay_binary};
 /// Runs `wxpay permissions get` for `code` against `sandbox` with credentials from the
 /// environment (as a deployment would) and `extra` arguments.
 fn get(sandbox: &Sandbox, code: &str, extra: &[&str]) -> Output {
-    let keys = KeyFiles::write();
-    Command::new(wxpay_binary())
-        .args([
-            "permissions",
-            "get",
-            "--authorization-code",
-            code,
-            "--service-id",
-            demo::SERVICE_ID,
-        ])
-        .args(extra)
-        .env("WXPAY_BASE_URL", sandbox.base_url())
-        .env("WXPAY_MCHID", demo::MCHID)
-        .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
-        .env("WXPAY_PRIVATE_KEY", &keys.private_key)
-        .env("WXPAY_PLATFORM_PUBLIC_KEY", &keys.platform_public_key)
-        .env("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID)
-        .output()
-        .expect("wxpay runs")
+    let mut args = vec!["permissions", "get", "--authorization-code", code];
+    args.extend_from_slice(extra);
+    wxpay(sandbox, &args)
 }
 
 fn stderr_line(out: &Output) -> String {
@@ -332,5 +316,218 @@ fn sandbox_prints_what_a_client_needs() {
     assert!(
         out.stderr.is_empty(),
         "no emulator notice: the sandbox was used"
+    );
+}
+
+/// Runs any `wxpay` subcommand against `sandbox` with credentials from the environment.
+fn wxpay(sandbox: &Sandbox, args: &[&str]) -> Output {
+    let keys = KeyFiles::write();
+    Command::new(wxpay_binary())
+        .args(args)
+        .env("WXPAY_BASE_URL", sandbox.base_url())
+        .env("WXPAY_MCHID", demo::MCHID)
+        .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
+        .env("WXPAY_PRIVATE_KEY", &keys.private_key)
+        .env("WXPAY_PLATFORM_PUBLIC_KEY", &keys.platform_public_key)
+        .env("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID)
+        .env("WXPAY_APPID", demo::APPID)
+        .env("WXPAY_SERVICE_ID", demo::SERVICE_ID)
+        .output()
+        .expect("wxpay runs")
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn permissions_lifecycle_through_the_cli() {
+    let sandbox = Sandbox::start();
+    let code = "CLI-LIFE-1";
+    let applied = json_of(&wxpay(
+        &sandbox,
+        &[
+            "permissions",
+            "apply",
+            "--authorization-code",
+            code,
+            "--notify-url",
+            "https://m.example.com/n",
+        ],
+    ));
+    assert!(
+        applied["apply_permissions_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    let got = json_of(&wxpay(
+        &sandbox,
+        &["permissions", "get", "--authorization-code", code],
+    ));
+    assert_eq!(got["authorization_state"], "UNBINDUSER");
+    assert!(got.get("openid").is_none(), "omitted, not invented");
+
+    sandbox
+        .emulator
+        .bind_user(code, "oCliUser1", wxpay_emulator::system_now())
+        .expect("binds");
+    let by_openid = json_of(&wxpay(
+        &sandbox,
+        &["permissions", "get-by-openid", "--openid", "oCliUser1"],
+    ));
+    assert_eq!(by_openid["authorization_code"], code);
+    assert_eq!(by_openid["authorization_state"], "AVAILABLE");
+
+    let ended = json_of(&wxpay(
+        &sandbox,
+        &[
+            "permissions",
+            "terminate",
+            "--authorization-code",
+            code,
+            "--reason",
+            "用户要求",
+        ],
+    ));
+    assert_eq!(
+        ended,
+        serde_json::json!({ "authorization_code": code, "terminated": true })
+    );
+    let got = json_of(&wxpay(
+        &sandbox,
+        &["permissions", "get", "--authorization-code", code],
+    ));
+    assert_eq!(got["authorization_state"], "UNAVAILABLE");
+
+    let again = wxpay(
+        &sandbox,
+        &[
+            "permissions",
+            "terminate",
+            "--authorization-code",
+            code,
+            "--reason",
+            "again",
+        ],
+    );
+    assert_failure(&again, 4, "INVALID_ORDER_STATE");
+    let long = "长".repeat(51);
+    let too_long = wxpay(
+        &sandbox,
+        &[
+            "permissions",
+            "terminate-by-openid",
+            "--openid",
+            "oCliUser1",
+            "--reason",
+            &long,
+        ],
+    );
+    assert_failure(&too_long, 2, "reason (characters) is longer than 50");
+
+    sandbox
+        .emulator
+        .bind_user_for_test("CLI-LIFE-2", "oCliUser2");
+    let ended = json_of(&wxpay(
+        &sandbox,
+        &[
+            "permissions",
+            "terminate-by-openid",
+            "--openid",
+            "oCliUser2",
+            "--reason",
+            "r",
+        ],
+    ));
+    assert_eq!(
+        ended,
+        serde_json::json!({ "openid": "oCliUser2", "terminated": true })
+    );
+}
+
+#[test]
+fn notify_verify_decrypt_from_files_and_stdin() {
+    use std::io::Write;
+    let sandbox = Sandbox::start();
+    let dir = std::env::temp_dir().join(format!("wxpay-tests-callbacks-{}", std::process::id()));
+    sandbox.emulator.set_callback_dir(Some(dir.clone()));
+    sandbox
+        .emulator
+        .bind_user_for_test("CLI-CB-1", "oCliCallback");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("callback dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let [headers, body] = files.as_slice() else {
+        panic!("one callback, two files: {files:?}")
+    };
+    assert_eq!(
+        headers.extension().and_then(|e| e.to_str()),
+        Some("headers")
+    );
+
+    let keys = KeyFiles::write();
+    let key_file = write_temp("apiv3.key", demo::APIV3_KEY);
+    let run = |headers: &str, body: &str, stdin: Option<Vec<u8>>| {
+        let mut child = Command::new(wxpay_binary())
+            .args([
+                "notify",
+                "verify-decrypt",
+                "--headers",
+                headers,
+                "--body",
+                body,
+            ])
+            .arg("--apiv3-key-file")
+            .arg(&key_file)
+            .arg("--platform-public-key")
+            .arg(&keys.platform_public_key)
+            .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let mut stdin_pipe = child.stdin.take().expect("stdin");
+        stdin_pipe
+            .write_all(&stdin.unwrap_or_default())
+            .expect("writes");
+        drop(stdin_pipe);
+        child.wait_with_output().expect("finishes")
+    };
+    let headers_path = headers.to_str().expect("utf-8 path");
+    let body_path = body.to_str().expect("utf-8 path");
+    let event = json_of(&run(headers_path, body_path, None));
+    assert_eq!(event["event_type"], "PAYSCORE.USER_OPEN_SERVICE");
+    assert_eq!(event["event"]["openid"], "oCliCallback");
+    assert_eq!(event["event"]["user_service_status"], "USER_OPEN_SERVICE");
+    assert_eq!(event["event"]["authorization_code"], "CLI-CB-1");
+
+    let from_stdin = json_of(&run(
+        headers_path,
+        "-",
+        Some(std::fs::read(body).expect("body")),
+    ));
+    assert_eq!(from_stdin, event);
+
+    let mut tampered = std::fs::read(body).expect("body");
+    tampered.push(b' ');
+    let rejected = run(headers_path, "-", Some(tampered));
+    assert_failure(
+        &rejected,
+        5,
+        "callback verification failed: signature does not match",
     );
 }
