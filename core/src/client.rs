@@ -13,7 +13,7 @@ use crate::nonce::{Nonce, RandomSource};
 use crate::sign::{
     self, AUTHORIZATION_CAPACITY, MCHID_CAPACITY, SERIAL_CAPACITY, Signer, SigningInput,
 };
-use crate::transport::{Method, Request, Transport, USER_AGENT};
+use crate::transport::{Method, Request, ResponseHead, Transport, USER_AGENT};
 use crate::verify::{self, PlatformKeys, Verifier};
 
 /// The caller's clock, in Unix seconds. The core never reads a clock itself.
@@ -50,6 +50,34 @@ impl VerifiedResponse<'_> {
             request_id: self.request_id.clone(),
         })
     }
+}
+
+/// The response half of [`Client::send`], for hosts that do the I/O themselves (sans-io).
+///
+/// `body` is the whole raw body and `now` the caller's clock when it arrived. A non-2xx answer
+/// is [`ClientError::Api`] (with `signature_verified` set when it carried valid `Wechatpay-*`
+/// headers); a 2xx answer is returned only if its signature verified over the raw bytes.
+pub fn check_response<'b, V: Verifier, const K: usize, E>(
+    platform_keys: &PlatformKeys<V, K>,
+    head: ResponseHead,
+    body: &'b [u8],
+    now: i64,
+) -> Result<VerifiedResponse<'b>, ClientError<E>> {
+    let verified = verify::verify_response(platform_keys, &head.headers, body, now);
+    if !(200..300).contains(&head.status) {
+        let mut error = ApiError::from_response(head.status, &head.headers, body);
+        error.signature_verified = head.headers.has_signature_headers() && verified.is_ok();
+        return Err(ClientError::Api(error));
+    }
+    let request_id = head.headers.request_id;
+    if let Err(error) = verified {
+        return Err(ClientError::Verify { error, request_id });
+    }
+    Ok(VerifiedResponse {
+        status: head.status,
+        body,
+        request_id,
+    })
 }
 
 /// A WeChat Pay APIv3 client over any [`Transport`].
@@ -171,21 +199,7 @@ where
         let received = response_body.get(..head.body_len).unwrap_or_default();
         // The clock is read again: the window applies to when the response arrived.
         let now = self.clock.unix_seconds();
-        let verified = verify::verify_response(&self.platform_keys, &head.headers, received, now);
-        if !(200..300).contains(&head.status) {
-            let mut error = ApiError::from_response(head.status, &head.headers, received);
-            error.signature_verified = head.headers.has_signature_headers() && verified.is_ok();
-            return Err(ClientError::Api(error));
-        }
-        let request_id = head.headers.request_id;
-        if let Err(error) = verified {
-            return Err(ClientError::Verify { error, request_id });
-        }
-        Ok(VerifiedResponse {
-            status: head.status,
-            body: received,
-            request_id,
-        })
+        check_response(&self.platform_keys, head, received, now)
     }
 
     /// Queries a user's authorization record by authorization code (raw; encoded here).
@@ -281,7 +295,7 @@ mod tests {
     use super::*;
     use crate::error::VerifyError;
     use crate::sign::{SIGNATURE_LEN, Sha256Digest, parse_authorization};
-    use crate::transport::{ResponseHead, ResponseHeaders};
+    use crate::transport::ResponseHeaders;
     use crate::verify::response_digest;
     use base64ct::{Base64, Encoding};
     use std::prelude::rust_2024::*;

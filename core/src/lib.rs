@@ -37,7 +37,7 @@ mod writer;
 
 pub use api::permissions::{AuthorizationRecord, AuthorizationState};
 pub use api_error::{ApiError, ErrorCode};
-pub use client::{Client, Clock, VerifiedResponse};
+pub use client::{Client, Clock, VerifiedResponse, check_response};
 pub use error::{ClientError, Error, ParseError, RequestId, VerifyError};
 pub use nonce::{Nonce, RandomSource};
 pub use path::TargetBuilder;
