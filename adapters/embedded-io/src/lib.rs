@@ -187,9 +187,13 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
             write_all(&mut self.stream, request.body)?;
         }
         self.stream.flush().map_err(Error::Io)?;
-        let (head, reusable) =
-            response::read::<S, MAX_HEADERS>(&mut self.stream, self.scratch, response_body)?;
-        self.reusable = reusable;
+        let mut head = ResponseHead::default();
+        self.reusable = response::read::<S, MAX_HEADERS>(
+            &mut self.stream,
+            self.scratch,
+            response_body,
+            &mut head,
+        )?;
         Ok(head)
     }
 }

@@ -24,27 +24,35 @@ enum Framing {
     UntilClose,
 }
 
-/// What the head says, copied out of the scratch buffer.
-#[derive(Debug)]
+/// What the head says besides the captured headers, copied out of the scratch buffer.
+#[derive(Debug, Clone, Copy)]
 struct Head {
     status: u16,
-    headers: ResponseHeaders,
     framing: Framing,
     /// HTTP/1.1 without `Connection: close`.
     persistent: bool,
 }
 
-/// Reads a whole response. Returns the head for the core and whether the connection may carry
-/// another request.
+/// Reads a whole response into `response` (headers captured in place: the struct is large,
+/// and moving it around costs stack on small targets). Returns whether the connection may
+/// carry another request.
 pub(crate) fn read<S: Read, const H: usize>(
     stream: &mut S,
     scratch: &mut [u8],
     body: &mut [u8],
-) -> Result<(ResponseHead, bool), Error<S::Error>> {
+    response: &mut ResponseHead,
+) -> Result<bool, Error<S::Error>> {
     let mut filled = 0;
     let mut interim = 0;
     let (head_len, head) = loop {
-        let (head_len, head) = read_head::<S, H>(stream, scratch, &mut filled, interim == 0)?;
+        response.headers = ResponseHeaders::default();
+        let (head_len, head) = read_head::<S, H>(
+            stream,
+            scratch,
+            &mut filled,
+            interim == 0,
+            &mut response.headers,
+        )?;
         if !(100..200).contains(&head.status) {
             break (head_len, head);
         }
@@ -114,15 +122,9 @@ pub(crate) fn read<S: Read, const H: usize>(
             false
         }
     };
-    let reusable = clean_end && head.persistent && head.framing != Framing::UntilClose;
-    Ok((
-        ResponseHead {
-            status: head.status,
-            headers: head.headers,
-            body_len,
-        },
-        reusable,
-    ))
+    response.status = head.status;
+    response.body_len = body_len;
+    Ok(clean_end && head.persistent && head.framing != Framing::UntilClose)
 }
 
 fn feed<E>(
@@ -162,13 +164,14 @@ fn read_head<S: Read, const H: usize>(
     scratch: &mut [u8],
     filled: &mut usize,
     first: bool,
+    headers: &mut ResponseHeaders,
 ) -> Result<(usize, Head), Error<S::Error>> {
     let mut scanned = 0;
     loop {
         let data = scratch.get(..*filled).unwrap_or_default();
         // httparse runs only once a blank line has arrived, so one-byte reads cost O(n).
         if has_blank_line(data, scanned)
-            && let Some(parsed) = parse_head::<S::Error, H>(data)?
+            && let Some(parsed) = parse_head::<S::Error, H>(data, headers)?
         {
             return Ok(parsed);
         }
@@ -198,7 +201,10 @@ fn has_blank_line(data: &[u8], from: usize) -> bool {
 }
 
 /// Parses a head with `httparse`; `None` if it is not complete yet.
-fn parse_head<E, const H: usize>(data: &[u8]) -> Result<Option<(usize, Head)>, Error<E>> {
+fn parse_head<E, const H: usize>(
+    data: &[u8],
+    headers: &mut ResponseHeaders,
+) -> Result<Option<(usize, Head)>, Error<E>> {
     let mut table = [httparse::EMPTY_HEADER; H];
     let mut response = httparse::Response::new(&mut table);
     let head_len = match response.parse(data) {
@@ -209,7 +215,6 @@ fn parse_head<E, const H: usize>(data: &[u8]) -> Result<Option<(usize, Head)>, E
     };
     let status = response.code.ok_or(Error::MalformedHead)?;
     let version = response.version.ok_or(Error::MalformedHead)?;
-    let mut headers = ResponseHeaders::default();
     let mut length: Option<u64> = None;
     let mut transfer_encoding = None;
     let mut close = false;
@@ -251,7 +256,6 @@ fn parse_head<E, const H: usize>(data: &[u8]) -> Result<Option<(usize, Head)>, E
         head_len,
         Head {
             status,
-            headers,
             framing,
             persistent: version == 1 && !close,
         },
