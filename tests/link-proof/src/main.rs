@@ -1,5 +1,6 @@
 //! No-allocator link proof: `cargo build` (thumbv7em-none-eabihf) succeeds only if nothing on
-//! these paths needs a global allocator. It is linked, never run.
+//! these paths needs a global allocator: the core's sign, verify and parse, and the whole
+//! `Client` over the embedded-io HTTP/1.1 transport. It is linked, never run.
 #![no_std]
 #![no_main]
 
@@ -8,9 +9,11 @@ use core::panic::PanicInfo;
 
 use wxpay_core::api::permissions::{self, AuthorizationRecord};
 use wxpay_core::sign::{self, SIGNATURE_LEN, Sha256Digest, Signer, SigningInput};
+use wxpay_core::transport::Transport;
 use wxpay_core::transport::{Method, ResponseHeaders};
 use wxpay_core::verify::{self, PlatformKeys, Verifier};
-use wxpay_core::{ApiError, Error, Nonce, RandomSource};
+use wxpay_core::{ApiError, Client, Clock, Error, Nonce, RandomSource};
+use wxpay_embedded_io::HttpClient;
 
 /// A stand-in for a secure element: returns a fixed signature.
 struct FakeSigner;
@@ -85,8 +88,91 @@ fn run(code: &str, body: &[u8], headers: &[(&str, &[u8])], now: i64) -> usize {
     }
 }
 
+/// An in-memory stream: writes are counted, reads come from a fixed reply.
+struct Wire<'r> {
+    reply: &'r [u8],
+    written: usize,
+}
+
+impl embedded_io::ErrorType for Wire<'_> {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for Wire<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.reply.len());
+        let (now, later) = self.reply.split_at(n);
+        buf[..n].copy_from_slice(now);
+        self.reply = later;
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Wire<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+struct FixedClock(i64);
+impl Clock for FixedClock {
+    fn unix_seconds(&self) -> i64 {
+        self.0
+    }
+}
+
+/// The whole client: target, signature, HTTP/1.1 over the stream, verify, parse.
+fn run_client(reply: &[u8], now: i64) -> usize {
+    let mut scratch = [0u8; wxpay_embedded_io::RECOMMENDED_SCRATCH_LEN];
+    let wire = Wire { reply, written: 0 };
+    let http: HttpClient<'_, Wire<'_>> =
+        HttpClient::new(wire, "api.mch.weixin.qq.com", &mut scratch);
+    let Ok(keys) =
+        PlatformKeys::<_, 2>::with_key("PUB_KEY_ID_0114232134912410000000000000", FakeVerifier)
+    else {
+        return 6;
+    };
+    let Ok(mut client) = Client::new(
+        http,
+        FakeSigner,
+        keys,
+        FixedClock(now),
+        FakeRandom(7),
+        "1230000109",
+    ) else {
+        return 7;
+    };
+    let mut body = [0u8; 2048];
+    let outcome = match client.authorization_by_code("1234323JKHDFE1243252", "500001", &mut body) {
+        Ok(record) => record.service_id.len(),
+        Err(e) => e.is_not_found() as usize + 8,
+    };
+    // The bare transport too, as firmware without the Client would call it.
+    let request = wxpay_core::Request {
+        method: Method::Get,
+        target: "/v3/x",
+        authorization: "A",
+        user_agent: wxpay_core::transport::USER_AGENT,
+        wechatpay_serial: None,
+        body: b"",
+    };
+    let transport = client.transport_mut();
+    transport.reconnect(Wire { reply, written: 0 });
+    match transport.execute(&request, &mut body) {
+        Ok(head) => outcome + head.body_len + transport.stream_mut().written,
+        Err(_) => outcome + 9,
+    }
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
+    let reply: &[u8] =
+        black_box(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    black_box(run_client(reply, black_box(1_554_208_460)));
     let body: &[u8] = black_box(br#"{"service_id":"500001","appid":"a","mchid":"m"}"#);
     let headers: &[(&str, &[u8])] = black_box(&[("Wechatpay-Timestamp", b"1554208460")]);
     black_box(run(

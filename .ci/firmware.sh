@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Firmware: build the Cortex-M4 example (four variants), run each on QEMU mps2-an386 with
+# semihosting, fail on any error, and print the size and instruction-count report.
+# Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size) by apt-get,
+# the thumbv7em-none-eabihf target by rustup.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
+
+step "firmware: tools"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+missing=()
+command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
+command -v llvm-size >/dev/null || missing+=(llvm)
+command -v python3 >/dev/null || missing+=(python3)
+if [ "${#missing[@]}" -gt 0 ]; then
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+qemu-system-arm --version | head -1
+rustup target add thumbv7em-none-eabihf
+
+step "firmware: format and clippy"
+(
+  cd firmware
+  cargo fmt -- --check
+  cargo clippy --release --locked --bin parse_only --bin calibrate -- -D warnings
+  cargo clippy --release --locked --features rsa --bins -- -D warnings
+)
+
+step "firmware: build, run every variant on QEMU, report"
+timeout 1200 python3 firmware/report.py --check

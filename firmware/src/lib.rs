@@ -1,0 +1,363 @@
+//! What the four firmware variants share: the prepared fixture, an in-memory stream, the
+//! instruction meter (SysTick under `-icount shift=0`), stack painting, the counting heap,
+//! wrappers that time each phase of a query, and the semihosting report.
+//!
+//! The variants (`src/bin/`) are measured by `scripts/firmware-report.sh` into `FIRMWARE.md`.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(feature = "rsa")]
+extern crate alloc;
+
+/// The query and the stand-ins, shared with `build.rs`.
+pub mod params;
+
+/// The fixture prepared on the host by `build.rs`.
+pub mod fixture {
+    include!(concat!(env!("OUT_DIR"), "/fixture.rs"));
+}
+
+pub mod heap;
+pub mod meter;
+pub mod stack;
+pub mod timed;
+pub mod wire;
+
+use core::panic::PanicInfo;
+
+use cortex_m_rt::{ExceptionFrame, exception};
+use cortex_m_semihosting::{debug, hprintln};
+use wxpay_core::AuthorizationRecord;
+
+fn opt(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
+}
+
+/// Prints the record the way the example shows it.
+#[inline(never)]
+pub fn print_record(record: &AuthorizationRecord) {
+    hprintln!("record:");
+    hprintln!(
+        "  service_id                 {}",
+        record.service_id.as_str()
+    );
+    hprintln!("  appid                      {}", record.appid.as_str());
+    hprintln!("  mchid                      {}", record.mchid.as_str());
+    hprintln!(
+        "  openid                     {}",
+        opt(record.openid.as_deref())
+    );
+    hprintln!(
+        "  authorization_code         {}",
+        opt(record.authorization_code.as_deref())
+    );
+    hprintln!(
+        "  authorization_state        {}",
+        opt(record.authorization_state.as_ref().map(|s| s.as_str()))
+    );
+    hprintln!(
+        "  notify_url                 {}",
+        opt(record.notify_url.as_deref())
+    );
+    hprintln!(
+        "  authorization_success_time {}",
+        opt(record
+            .authorization_success_time
+            .as_ref()
+            .map(|t| t.as_str()))
+    );
+    if let Some(level) = record.user_risk_level {
+        hprintln!("  user_risk_level            {}", level);
+    }
+}
+
+/// Ends the run with a failure status, naming what failed.
+pub fn fail(what: &str) -> ! {
+    hprintln!("FAILED: {}", what);
+    exit(false)
+}
+
+/// Ends the run: QEMU exits with 0 on success, 1 otherwise.
+pub fn exit(success: bool) -> ! {
+    debug::exit(if success {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Prints where, not what: formatting panic messages would link `core::fmt`'s `Debug`
+/// machinery (and Unicode tables) into every variant.
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    match info.location() {
+        Some(at) => hprintln!("PANIC at {}:{}", at.file(), at.line()),
+        None => hprintln!("PANIC"),
+    }
+    exit(false)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    hprintln!("HARD FAULT at pc={:#010x}", frame.pc());
+    exit(false)
+}
+
+use meter::{Event, Meter, Phase};
+
+/// Boot: heap (if any) and the instruction meter. Call right after [`stack::paint`].
+pub fn boot() {
+    heap::init();
+    match cortex_m::Peripherals::take() {
+        Some(p) => meter::start(p.SYST),
+        None => fail("peripherals taken twice"),
+    }
+}
+
+/// Phases of the verify + parse variant.
+pub const VERIFY_PARSE_PHASES: &[Phase] = &[
+    Phase {
+        name: "verify: headers, base64, hash",
+        key: "verify",
+        rsa: false,
+        from: (Event::Start, 0),
+        to: (Event::VerifyStart, 0),
+    },
+    Phase {
+        name: "RSA verify",
+        key: "rsa_verify",
+        rsa: true,
+        from: (Event::VerifyStart, 0),
+        to: (Event::VerifyEnd, 0),
+    },
+    Phase {
+        name: "parse",
+        key: "parse",
+        rsa: false,
+        from: (Event::VerifyEnd, 0),
+        to: (Event::End, 0),
+    },
+];
+
+/// The phase of the parse-only variant.
+pub const PARSE_PHASES: &[Phase] = &[Phase {
+    name: "parse",
+    key: "parse",
+    rsa: false,
+    from: (Event::Start, 0),
+    to: (Event::End, 0),
+}];
+
+/// Checks the record against the fixture, prints it, the phase counts, the stack high-water
+/// mark and the heap figures, and exits: success only if the record is the expected one, the
+/// request on the wire was the expected one (`request_matched`, where there is a wire) and
+/// nothing was allocated outside RSA operations.
+#[inline(never)]
+pub fn report(
+    variant: &str,
+    title: &str,
+    meter: &Meter,
+    phases: &[Phase],
+    record: &AuthorizationRecord,
+    request_matched: Option<bool>,
+) -> ! {
+    // Measured before anything is printed, so printing does not count.
+    let stack = stack::high_water();
+    hprintln!("wxpay firmware example: {} ({})", variant, title);
+    print_record(record);
+    let record_ok = record.service_id.as_str() == params::SERVICE_ID
+        && record.authorization_code.as_deref() == Some(params::AUTHORIZATION_CODE);
+    let mut ok = record_ok;
+    if let Some(matched) = request_matched {
+        hprintln!(
+            "request on the wire: {}",
+            if matched {
+                "exactly as prepared on the host (signature included)"
+            } else {
+                "DIFFERENT from the host's"
+            }
+        );
+        ok &= matched;
+    }
+    hprintln!("phase                            instructions  allocations  stack bytes");
+    let (mut total, mut outside_rsa, mut allocs_outside_rsa) = (0u64, 0u64, 0u32);
+    let (mut stack_outside_rsa, mut stack_rsa) = (0usize, 0usize);
+    for phase in phases {
+        let Some(work) = meter.between(phase.from, phase.to) else {
+            hprintln!("  {:<30} not recorded", phase.name);
+            ok = false;
+            continue;
+        };
+        hprintln!(
+            "  {:<30} {:>12} {:>12} {:>12}",
+            phase.name,
+            work.instructions,
+            work.allocations,
+            work.stack
+        );
+        hprintln!(
+            "REPORT phase.{}={} allocs.{}={} stack.{}={}",
+            phase.key,
+            work.instructions,
+            phase.key,
+            work.allocations,
+            phase.key,
+            work.stack
+        );
+        total += work.instructions;
+        if phase.rsa {
+            stack_rsa = stack_rsa.max(work.stack);
+        } else {
+            outside_rsa += work.instructions;
+            allocs_outside_rsa += work.allocations;
+            stack_outside_rsa = stack_outside_rsa.max(work.stack);
+        }
+    }
+    let stack = stack
+        .max(stack_rsa)
+        .max(stack_outside_rsa)
+        .max(meter.setup_stack());
+    hprintln!("  {:<30} {:>12}", "total", total);
+    hprintln!(
+        "  {:<30} {:>12} {:>12} {:>12}",
+        "outside RSA",
+        outside_rsa,
+        allocs_outside_rsa,
+        stack_outside_rsa
+    );
+    hprintln!(
+        "stack high-water: {} bytes (setup {}, RSA {}, the rest {})",
+        stack,
+        meter.setup_stack(),
+        stack_rsa,
+        stack_outside_rsa
+    );
+    if stack >= stack::WINDOW {
+        hprintln!("FAILED: the stack filled the measured window");
+        ok = false;
+    }
+    hprintln!(
+        "heap: peak {} bytes during the query, {} in use after setup, arena {} bytes",
+        heap::peak(),
+        heap::in_use(),
+        heap::ARENA_LEN
+    );
+    hprintln!("REPORT total={}", total);
+    hprintln!("REPORT outside_rsa={}", outside_rsa);
+    hprintln!("REPORT allocs_outside_rsa={}", allocs_outside_rsa);
+    hprintln!("REPORT stack={}", stack);
+    hprintln!("REPORT stack_outside_rsa={}", stack_outside_rsa);
+    hprintln!("REPORT stack_rsa={}", stack_rsa);
+    hprintln!("REPORT heap_peak={}", heap::peak());
+    hprintln!("REPORT heap_arena={}", heap::ARENA_LEN);
+    if allocs_outside_rsa != 0 {
+        hprintln!(
+            "FAILED: {} heap allocations outside RSA",
+            allocs_outside_rsa
+        );
+        ok = false;
+    }
+    if !record_ok {
+        hprintln!("FAILED: not the expected record");
+    }
+    hprintln!("{}", if ok { "OK" } else { "FAILED" });
+    exit(ok)
+}
+
+/// The full client over the embedded-io transport and the in-memory stream, with `signer`:
+/// target, nonce, digest, signature, HTTP/1.1 write and read, verify, parse. Exits.
+#[cfg(feature = "rsa")]
+pub fn client_example<S: wxpay_core::Signer>(
+    variant: &str,
+    title: &str,
+    signer: S,
+    expected_request: &'static [u8],
+) -> ! {
+    use wxpay_core::Client;
+    use wxpay_core::crypto::rsa::RsaVerifier;
+    use wxpay_core::verify::PlatformKeys;
+    use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+
+    use crate::timed::{TimedClock, TimedSigner, TimedTransport, TimedVerifier};
+
+    let meter = Meter::new();
+    let Ok(verifier) = RsaVerifier::from_der(fixture::PLATFORM_PUB_DER) else {
+        fail("platform public key")
+    };
+    let keys = PlatformKeys::<_, 2>::with_key(
+        params::PUB_KEY_ID,
+        TimedVerifier {
+            inner: verifier,
+            meter: &meter,
+        },
+    );
+    let Ok(keys) = keys else {
+        fail("platform key set")
+    };
+    let Some(scratch) =
+        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
+    else {
+        fail("scratch buffer")
+    };
+    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
+        fail("body buffer")
+    };
+    let http: HttpClient<'_, wire::Wire> = HttpClient::new(
+        wire::Wire::new(fixture::RESPONSE, expected_request),
+        params::HOST,
+        scratch,
+    );
+    let client = Client::new(
+        TimedTransport {
+            inner: http,
+            meter: &meter,
+        },
+        TimedSigner {
+            inner: signer,
+            meter: &meter,
+        },
+        keys,
+        TimedClock {
+            inner: params::FixedClock,
+            meter: &meter,
+        },
+        params::StandInRng::new(params::NONCE_SEED),
+        params::MCHID,
+    )
+    .and_then(|c| c.with_wechatpay_serial(params::PUB_KEY_ID));
+    let Ok(mut client) = client else {
+        fail("client setup")
+    };
+
+    heap::reset_peak();
+    meter.mark(Event::Start);
+    let record = client.authorization_by_code(
+        core::hint::black_box(params::AUTHORIZATION_CODE),
+        params::SERVICE_ID,
+        body,
+    );
+    meter.mark(Event::End);
+    let record = match record {
+        Ok(record) => record,
+        Err(e) => fail(match e {
+            wxpay_core::ClientError::Request(_) => "query: request",
+            wxpay_core::ClientError::Transport(_) => "query: transport",
+            wxpay_core::ClientError::Api(_) => "query: API error",
+            wxpay_core::ClientError::Verify { .. } => "query: verification",
+            wxpay_core::ClientError::Parse { .. } => "query: parse",
+            _ => "query",
+        }),
+    };
+    let matched = client.transport_mut().inner.stream_mut().request_matched();
+    report(
+        variant,
+        title,
+        &meter,
+        meter::CLIENT_PHASES,
+        &record,
+        Some(matched),
+    )
+}
