@@ -9,7 +9,6 @@ use core::fmt;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use base64ct::{Base64, Encoding};
 use heapless::String;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -351,9 +350,7 @@ pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
         .ok_or(CallbackError::BufferTooSmall {
             needed: ciphertext_len,
         })?;
-    let decoded_len = Base64::decode_in_place(text)
-        .map_err(|_| CallbackError::BadBase64)?
-        .len();
+    let decoded_len = crate::base64::decode_in_place(text).map_err(|_| CallbackError::BadBase64)?;
     let data = work
         .get_mut(..decoded_len)
         .ok_or(CallbackError::BadBase64)?;
@@ -380,6 +377,7 @@ pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64, Encoding};
     use std::prelude::rust_2024::*;
 
     /// wechatpay-java's published AES-256-GCM check vector.

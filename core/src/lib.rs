@@ -21,6 +21,7 @@ extern crate std;
 
 pub mod api;
 pub mod api_error;
+pub mod base64;
 #[cfg(feature = "callback")]
 pub mod callback;
 pub mod client;

@@ -118,7 +118,7 @@ pub struct ResponseHeaders {
     /// `Wechatpay-Nonce`.
     pub nonce: Option<String<64>>,
     /// `Wechatpay-Signature`.
-    pub signature: Option<String<512>>,
+    pub signature: Option<String<384>>,
     /// `Wechatpay-Serial`.
     pub serial: Option<String<64>>,
     /// `Wechatpay-Signature-Type`.
