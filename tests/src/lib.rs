@@ -1,1 +1,3 @@
 //! Fixtures shared by the integration tests.
+
+pub mod fuzz_harness;
