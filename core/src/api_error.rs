@@ -165,24 +165,35 @@ impl ApiError {
     }
 }
 
+/// Writes server-supplied text on one line: control characters are shown as spaces.
+fn write_one_line(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    for c in text.chars() {
+        fmt::Write::write_char(f, if c.is_control() { ' ' } else { c })?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, always: the code, the message and the Request-ID all come from the server.
         write!(f, "API error: HTTP {}", self.status)?;
         if !self.code.is_empty() {
-            write!(f, " {}", self.code)?;
+            f.write_str(" ")?;
+            write_one_line(f, &self.code)?;
         }
         if !self.message.is_empty() {
-            // One line, always: control characters are shown as spaces.
             f.write_str(": ")?;
-            for c in self.message.chars() {
-                fmt::Write::write_char(f, if c.is_control() { ' ' } else { c })?;
-            }
+            write_one_line(f, &self.message)?;
             if self.message_truncated {
                 f.write_str("…")?;
             }
         }
         match &self.request_id {
-            Some(id) => write!(f, " (Request-ID {id})"),
+            Some(id) => {
+                f.write_str(" (Request-ID ")?;
+                write_one_line(f, id)?;
+                f.write_str(")")
+            }
             None => f.write_str(" (no Request-ID)"),
         }
     }
@@ -235,6 +246,20 @@ mod tests {
         assert!(e.message_truncated);
         assert_eq!(e.message.len(), 255);
         assert!(e.to_string().ends_with("… (Request-ID 08F78BB5AF0610D302)"));
+    }
+
+    /// Found by the `api_error` fuzz target: a `Request-ID` (or a `code`) with control
+    /// characters made `Display` span lines, which lets a server forge log lines.
+    #[test]
+    fn display_is_one_line_whatever_the_server_sends() {
+        let mut h = ResponseHeaders::default();
+        h.capture("Request-ID", b"x\r\x08\x1b[2J");
+        let e = ApiError::from_response(400, &h, br#"{"code":"A\u001b\nB","message":"m\r\n"}"#);
+        assert_eq!(e.code.as_str(), "A\u{1b}\nB");
+        assert_eq!(
+            e.to_string(),
+            "API error: HTTP 400 A  B: m   (Request-ID x   [2J)"
+        );
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub fn authorization<'o, S: Signer>(
 ) -> Result<&'o str, Error> {
     check_value("mchid", input.mchid, MCHID_CAPACITY)?;
     check_value("serial_no", signer.serial_no(), SERIAL_CAPACITY)?;
-    if !is_token(input.nonce) {
+    if input.nonce.is_empty() || !input.nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Error::InvalidInput {
             what: "nonce must be [A-Za-z0-9]",
         });
@@ -270,6 +270,9 @@ pub fn parse_authorization(header: &str) -> Result<AuthorizationFields<'_>, Erro
         else {
             return bad("authorization value is not quoted");
         };
+        if value.is_empty() {
+            return bad("authorization value is empty");
+        }
         let (bit, slot) = match key {
             "mchid" => (1, &mut fields.mchid),
             "nonce_str" => (2, &mut fields.nonce_str),
@@ -369,6 +372,22 @@ mod tests {
     }
 
     #[test]
+    fn nonce_is_alphanumeric_only() {
+        let mut buf = [0u8; AUTHORIZATION_CAPACITY];
+        for nonce in ["", "abc_def", "abc-def", "a b"] {
+            let mut bad = input(b"");
+            bad.nonce = nonce;
+            assert_eq!(
+                authorization(&mut FixedSigner(1), &bad, &mut buf),
+                Err(Error::InvalidInput {
+                    what: "nonce must be [A-Za-z0-9]"
+                }),
+                "{nonce:?}"
+            );
+        }
+    }
+
+    #[test]
     fn refuses_header_injection() {
         let mut buf = [0u8; AUTHORIZATION_CAPACITY];
         let mut bad = input(b"");
@@ -411,6 +430,7 @@ mod tests {
             r#"WECHATPAY2-SHA256-RSA2048 mchid=1,nonce_str="n",signature="s",timestamp="2",serial_no="S""#,
             r#"WECHATPAY2-SHA256-RSA2048 mchid="1", nonce_str="n",signature="s",timestamp="2",serial_no="S""#,
             r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="S",x="y""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="",nonce_str="n",signature="s",timestamp="2",serial_no="S""#,
         ];
         for header in bad {
             assert!(parse_authorization(header).is_err(), "{header}");
