@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests: an emulator on 127.0.0.1, demo key files, and a
 //! client wired to them.
 
+pub mod query;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
