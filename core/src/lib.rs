@@ -27,6 +27,7 @@ pub mod error;
 pub mod json;
 pub mod nonce;
 pub mod path;
+mod sig64;
 pub mod sign;
 pub mod time;
 pub mod transport;

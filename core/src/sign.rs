@@ -1,7 +1,6 @@
 //! Request signing: the five-line message streamed into SHA-256, a [`Signer`] over the prehash,
 //! and the `Authorization` header written into a caller buffer (and parsed back, for servers).
 
-use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
@@ -210,8 +209,7 @@ pub fn encode_signature<'o>(
     signature: &[u8; SIGNATURE_LEN],
     out: &'o mut [u8; SIGNATURE_BASE64_LEN],
 ) -> &'o str {
-    // 256 bytes always encode to exactly 344 characters.
-    Base64::encode(signature, out).unwrap_or_default()
+    crate::sig64::encode(signature, out)
 }
 
 fn is_token(value: &str) -> bool {

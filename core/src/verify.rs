@@ -2,7 +2,6 @@
 //! RSASSA-PKCS1-v1_5 / SHA-256 with the platform key that `Wechatpay-Serial` names, inside a
 //! ±300 s window around the caller's clock.
 
-use base64ct::{Base64, Encoding};
 use heapless::{String, Vec};
 use sha2::{Digest, Sha256};
 
@@ -127,11 +126,7 @@ pub fn decode_signature(text: &str) -> Result<[u8; SIGNATURE_LEN], VerifyError> 
     if text.starts_with(SIGNTEST_PREFIX) {
         return Err(VerifyError::SignatureProbe);
     }
-    let mut signature = [0u8; SIGNATURE_LEN];
-    match Base64::decode(text, &mut signature) {
-        Ok(decoded) if decoded.len() == SIGNATURE_LEN => Ok(signature),
-        _ => Err(VerifyError::MalformedSignature),
-    }
+    crate::sig64::decode(text).ok_or(VerifyError::MalformedSignature)
 }
 
 /// Verifies a response or callback: headers, time window, key by serial, raw body.
@@ -178,6 +173,7 @@ pub fn verify_response<V: Verifier, const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64, Encoding};
     use heapless::String;
     use std::prelude::rust_2024::*;
 
