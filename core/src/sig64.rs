@@ -43,6 +43,15 @@ pub(crate) fn encode<'o>(
     signature: &[u8; SIGNATURE_LEN],
     out: &'o mut [u8; SIGNATURE_BASE64_LEN],
 ) -> &'o str {
+    // Every byte written is ASCII from the alphabet or '='.
+    core::str::from_utf8(encode_bytes(signature, out)).unwrap_or_default()
+}
+
+/// [`encode`], as bytes (for writers that check UTF-8 once, over more than this).
+pub(crate) fn encode_bytes<'o>(
+    signature: &[u8; SIGNATURE_LEN],
+    out: &'o mut [u8; SIGNATURE_BASE64_LEN],
+) -> &'o [u8; SIGNATURE_BASE64_LEN] {
     let (groups, last) = signature.split_at(SIGNATURE_LEN - 1);
     let (body, tail) = out.split_at_mut(SIGNATURE_BASE64_LEN - 4);
     for (src, dst) in groups.chunks_exact(3).zip(body.chunks_exact_mut(4)) {
@@ -59,8 +68,7 @@ pub(crate) fn encode<'o>(
         *y = b'=';
         *z = b'=';
     }
-    // Every byte written is ASCII from the alphabet or '='.
-    core::str::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Decodes exactly 344 characters into 256 bytes; `None` for anything else.
