@@ -8,10 +8,11 @@
 //!
 //! It serves the emulator and the pre-signed replay server on 127.0.0.1, writes the demo key
 //! files, checks that the Node SDK's requests pass the emulator's authentication and that its
-//! verifier accepts the answers, then alternates rounds: wxpay (AWS-LC backend, as the CLI)
-//! runs N sequential keep-alive queries, then `node bench/node/query.mjs` signs the request
-//! message and runs N queries against the same server, timing its own loops. The ratio is
-//! taken per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
+//! verifier accepts the answers, then alternates rounds. In each, wxpay (AWS-LC backend, as
+//! the CLI) runs N/2 sequential keep-alive queries, then `node bench/node/query.mjs` signs the
+//! request message and runs N queries against the same server, timing its own loops, then
+//! wxpay runs N/2 more (A B A, so both sides see the same stretch of load). The ratio is taken
+//! per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
 //! override the defaults.
 
 #![allow(clippy::print_stdout, missing_docs)]
@@ -83,16 +84,35 @@ fn number(v: &serde_json::Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or(f64::NAN)
 }
 
-/// wxpay: queries per second over `queries` sequential calls (after a warm-up).
-fn wxpay_qps(query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord, queries: usize) -> f64 {
-    for _ in 0..queries.min(50) {
+/// wxpay: seconds for `queries` sequential calls (after a short warm-up).
+fn wxpay_secs(query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord, queries: usize) -> f64 {
+    for _ in 0..queries.min(20) {
         query();
     }
     let start = Instant::now();
     for _ in 0..queries {
         query();
     }
-    queries as f64 / start.elapsed().as_secs_f64()
+    start.elapsed().as_secs_f64()
+}
+
+/// wxpay: queries per second over `queries` sequential calls (after a warm-up).
+fn wxpay_qps(query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord, queries: usize) -> f64 {
+    queries as f64 / wxpay_secs(query, queries)
+}
+
+/// Runs `node` between two halves of wxpay's queries (A B A), so that both see the same
+/// stretch of machine load; returns wxpay's queries per second and node's JSON line.
+fn bracketed(
+    query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord,
+    queries: usize,
+    node: impl FnOnce() -> Result<serde_json::Value, String>,
+) -> Result<(f64, serde_json::Value), String> {
+    let half = (queries / 2).max(1);
+    let before = wxpay_secs(query, half);
+    let theirs = node()?;
+    let after = wxpay_secs(query, half);
+    Ok(((2 * half) as f64 / (before + after), theirs))
 }
 
 /// wxpay: raw AWS-LC signs per second of the same message, for about `secs`.
@@ -182,22 +202,26 @@ fn main() -> ExitCode {
     let mut rsa_replay = http_query(Backend::Rsa, &replay.base_url());
     let mut lc_emulator = http_query(Backend::AwsLc, &emulator.base_url());
     for round in 0..rounds {
-        let ours = wxpay_qps(&mut lc_replay, queries);
-        let ours_rsa = wxpay_qps(&mut rsa_replay, queries);
-        let theirs = match node(&dir, &files, &replay.base_url(), queries, 2000) {
+        let signs_before = wxpay_signs(&raw, 0.25);
+        let ours_rsa = wxpay_qps(&mut rsa_replay, queries / 2);
+        let (ours, theirs) = match bracketed(&mut lc_replay, queries, || {
+            node(&dir, &files, &replay.base_url(), queries, 2000)
+        }) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("node-compare: {e}");
                 return ExitCode::FAILURE;
             }
         };
+        let ours_rsa = (ours_rsa + wxpay_qps(&mut rsa_replay, queries / 2)) / 2.0;
+        let signs = (signs_before + wxpay_signs(&raw, 0.25)) / 2.0;
         replay_q.push(ours, number(&theirs, "qps"));
         rsa_q.push(ours_rsa, number(&theirs, "qps"));
-        let signs = wxpay_signs(&raw, 0.5);
         sign.push(signs, number(&theirs, "sign_per_sec"));
 
-        let ours = wxpay_qps(&mut lc_emulator, emulator_queries);
-        let theirs = match node(&dir, &files, &emulator.base_url(), emulator_queries, 10) {
+        let (ours, theirs) = match bracketed(&mut lc_emulator, emulator_queries, || {
+            node(&dir, &files, &emulator.base_url(), emulator_queries, 10)
+        }) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("node-compare: {e}");
