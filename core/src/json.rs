@@ -432,12 +432,12 @@ impl<'a> Reader<'a> {
         let mut fits = true;
         loop {
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            // One pass over the plain run up to the next quote, backslash or control byte.
+            let rest = self.bytes.get(run_start..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             let run = self
                 .bytes
                 .get(run_start..self.pos)

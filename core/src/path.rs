@@ -91,16 +91,29 @@ impl<'b> TargetBuilder<'b> {
     }
 
     fn encoded(&mut self, text: &str) {
-        if text.chars().any(|c| c.len_utf8() > MAX_CHAR_UTF8_LEN) {
+        // In UTF-8, exactly the characters longer than MAX_CHAR_UTF8_LEN (3) bytes start with
+        // a byte of 0xF0 or more.
+        const _: () = assert!(MAX_CHAR_UTF8_LEN == 3);
+        if text.bytes().any(|b| b >= 0xF0) {
             self.fail("characters outside the Basic Multilingual Plane are not accepted");
             return;
         }
-        for byte in text.bytes() {
-            if is_unreserved(byte) {
-                self.raw(&[byte]);
-            } else {
-                self.raw(&percent_escape(byte));
-            }
+        // Runs of unreserved bytes are copied whole; each other byte becomes %XX.
+        let mut rest = text.as_bytes();
+        while !rest.is_empty() {
+            let plain = rest
+                .iter()
+                .position(|&b| !is_unreserved(b))
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(plain);
+            self.raw(run);
+            rest = match tail.split_first() {
+                Some((&byte, tail)) => {
+                    self.raw(&percent_escape(byte));
+                    tail
+                }
+                None => tail,
+            };
         }
     }
 }

@@ -179,15 +179,15 @@ fn write_authorization<'o>(
     signature: &[u8; SIGNATURE_LEN],
 ) -> Result<&'o str, Error> {
     let mut b64 = [0u8; SIGNATURE_BASE64_LEN];
-    let encoded = encode_signature(signature, &mut b64);
+    let encoded = encode_signature(signature, &mut b64).as_bytes();
     let mut w = CountingWriter::new(out);
     w.put(AUTH_SCHEME.as_bytes());
     w.put(b" ");
     for (i, (key, value)) in [
-        ("mchid", fields.mchid),
-        ("nonce_str", fields.nonce_str),
-        ("timestamp", fields.timestamp),
-        ("serial_no", fields.serial_no),
+        ("mchid", fields.mchid.as_bytes()),
+        ("nonce_str", fields.nonce_str.as_bytes()),
+        ("timestamp", fields.timestamp.as_bytes()),
+        ("serial_no", fields.serial_no.as_bytes()),
         ("signature", encoded),
     ]
     .into_iter()
@@ -198,7 +198,7 @@ fn write_authorization<'o>(
         }
         w.put(key.as_bytes());
         w.put(b"=\"");
-        w.put(value.as_bytes());
+        w.put(value);
         w.put(b"\"");
     }
     w.finish_str()
@@ -214,10 +214,11 @@ pub fn encode_signature<'o>(
 }
 
 fn is_token(value: &str) -> bool {
+    // `fold` rather than `all`: no early exit, so the check over ~80 bytes a request vectorises.
     !value.is_empty()
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            .fold(true, |ok, b| ok & (b.is_ascii_alphanumeric() | (b == b'_')))
 }
 
 fn check_value(what: &'static str, value: &str, max: usize) -> Result<(), Error> {

@@ -3,6 +3,9 @@
 //! The fuzz crate turns `fixtures` off, so fuzz builds do not compile the HTTP stack.
 
 pub mod fuzz_harness;
+/// The non-RSA query path shared by the zero-allocation test and the benchmarks.
+#[cfg(feature = "fixtures")]
+pub mod query;
 
 #[cfg(feature = "fixtures")]
 mod fixtures;

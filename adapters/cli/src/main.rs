@@ -11,14 +11,16 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
-use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::{Client, ClientError, PlatformKeys};
 use wxpay_emulator::server::Server;
 use wxpay_emulator::{Emulator, Fault, demo};
 use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
 
+mod backend;
 mod notify;
 mod output;
+
+use backend::{HostSigner, HostVerifier};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -210,7 +212,7 @@ impl Failure {
     }
 }
 
-type WxClient = Client<UreqTransport, RsaSigner, RsaVerifier, SystemClock, OsRandom>;
+type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom>;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
@@ -373,9 +375,9 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
             "wxpay: no --base-url or credentials given: using the built-in emulator at {} (demo TEST keys)",
             server.base_url()
         );
-        let signer = RsaSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL)
+        let signer = HostSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL)
             .map_err(|e| Failure(Exit::Internal, format!("demo merchant key: {e}")))?;
-        let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM)
+        let platform = HostVerifier::from_pem(demo::PLATFORM_PUB_PEM)
             .map_err(|e| Failure(Exit::Internal, format!("demo platform key: {e}")))?;
         let transport = UreqTransport::new(&server.base_url(), timeouts);
         let client = build_client(
@@ -408,9 +410,9 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
         .platform_serial
         .as_deref()
         .ok_or_else(|| missing("platform-serial", "WXPAY_PLATFORM_SERIAL"))?;
-    let signer = wxpay_ureq::load_signer(key_path, serial)
+    let signer = backend::load_signer(key_path, serial)
         .map_err(|e| Failure::usage(format!("--private-key {}: {e}", key_path.display())))?;
-    let platform = wxpay_ureq::load_verifier(platform_path).map_err(|e| {
+    let platform = backend::load_verifier(platform_path).map_err(|e| {
         Failure::usage(format!(
             "--platform-public-key {}: {e}",
             platform_path.display()
@@ -426,8 +428,8 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
 
 fn build_client(
     transport: UreqTransport,
-    signer: RsaSigner,
-    platform: RsaVerifier,
+    signer: HostSigner,
+    platform: HostVerifier,
     mchid: &str,
     platform_serial: &str,
 ) -> Result<WxClient, Failure> {

@@ -9,11 +9,16 @@
 
 use std::fmt;
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::Agent;
+use ureq::config::Config;
 use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use wxpay_core::crypto::rsa::{KeyError, RsaSigner, RsaVerifier};
 use wxpay_core::{Clock, Error, RandomSource, Request, ResponseHead, ResponseHeaders, Transport};
 use zeroize::Zeroizing;
@@ -135,6 +140,62 @@ impl UreqError {
     }
 }
 
+/// How long a host name's addresses are reused for new connections.
+const NAME_TTL: Duration = Duration::from_secs(60);
+
+/// ureq resolves the host before it looks in its connection pool, and its default resolver
+/// starts a thread for every lookup when a timeout is set: one thread per request, even on a
+/// reused keep-alive connection that never looks at the addresses (a quarter of a loopback
+/// query's time in `bench/`). This resolver answers IP literals without any lookup and reuses
+/// a name's addresses for [`NAME_TTL`]; they only matter when a new connection is opened.
+#[derive(Debug, Default)]
+struct PooledResolver {
+    inner: DefaultResolver,
+    last: Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for PooledResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let Some(authority) = uri.authority() else {
+            return self.inner.resolve(uri, config, timeout);
+        };
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let default_port = match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        };
+        if let (Ok(ip), Some(port)) = (
+            host.parse::<IpAddr>(),
+            authority.port_u16().or(default_port),
+        ) {
+            let mut addrs = self.inner.empty();
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{}://{}", uri.scheme_str().unwrap_or_default(), authority);
+        let lock = || self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((name, at, addrs)) = lock().as_ref()
+            && *name == key
+            && at.elapsed() < NAME_TTL
+        {
+            return Ok(addrs.clone());
+        }
+        // Not holding the lock while looking up: another thread may still use the old entry.
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        *lock() = Some((key, Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
+}
+
 /// The core's [`Transport`] over a ureq [`Agent`], which keeps connections alive.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
@@ -156,7 +217,7 @@ impl UreqTransport {
             .user_agent(USER_AGENT)
             .build();
         UreqTransport {
-            agent: config.into(),
+            agent: Agent::with_parts(config, DefaultConnector::new(), PooledResolver::default()),
             base_url: base_url.trim_end_matches('/').to_owned(),
         }
     }
@@ -314,6 +375,36 @@ pub fn load_verifier(path: &Path) -> Result<RsaVerifier, KeyFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_and_ip_literals_both_reach_the_server() {
+        use std::sync::Arc;
+        let server = wxpay_emulator::server::Server::start(
+            Arc::new(wxpay_emulator::Emulator::demo()),
+            "127.0.0.1:0",
+        )
+        .expect("listens");
+        let port = server.addr().port();
+        for base in [
+            format!("http://127.0.0.1:{port}"),
+            format!("http://localhost:{port}"),
+        ] {
+            let mut transport = UreqTransport::new(&base, Timeouts::all(Duration::from_secs(5)));
+            for _ in 0..2 {
+                let request = Request {
+                    method: wxpay_core::Method::Get,
+                    target: "/v3/payscore/permissions/authorization-code/X?service_id=1",
+                    authorization: "WECHATPAY2-SHA256-RSA2048 bogus",
+                    user_agent: USER_AGENT,
+                    wechatpay_serial: None,
+                    body: b"",
+                };
+                let mut body = [0u8; 4096];
+                let head = transport.execute(&request, &mut body).expect(&base);
+                assert_eq!(head.status, 401, "{base}");
+            }
+        }
+    }
 
     #[test]
     fn user_agent_names_core_and_adapter() {

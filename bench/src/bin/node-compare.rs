@@ -1,0 +1,282 @@
+//! wxpay against the Node SDK the seed comes from (`wechatpay-axios-plugin`), same keys, same
+//! message, same query, same emulator, one run.
+//!
+//! ```sh
+//! (cd bench/node && npm ci)
+//! cargo run --release -p wxpay-bench --bin node-compare
+//! ```
+//!
+//! It serves the emulator and the pre-signed replay server on 127.0.0.1, writes the demo key
+//! files, checks that the Node SDK's requests pass the emulator's authentication and that its
+//! verifier accepts the answers, then alternates rounds. In each, wxpay (AWS-LC backend, as
+//! the CLI) runs N/2 sequential keep-alive queries, then `node bench/node/query.mjs` signs the
+//! request message and runs N queries against the same server, timing its own loops, then
+//! wxpay runs N/2 more (A B A, so both sides see the same stretch of load). The ratio is taken
+//! per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
+//! override the defaults.
+
+#![allow(clippy::print_stdout, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::Instant;
+
+use wxpay_bench::pair::{human, quantile};
+use wxpay_bench::replay::ReplayServer;
+use wxpay_bench::{Backend, Raw, http_query, request_message};
+use wxpay_emulator::server::Server;
+use wxpay_emulator::{Emulator, demo, system_now};
+
+struct Files {
+    private_key: PathBuf,
+    platform_public_key: PathBuf,
+}
+
+fn write_keys() -> Files {
+    let dir = std::env::temp_dir().join(format!("wxpay-node-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, pem: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).expect("key file");
+        path
+    };
+    Files {
+        private_key: write("merchant_key.pem", demo::MERCHANT_KEY_PEM),
+        platform_public_key: write("platform_pub.pem", demo::PLATFORM_PUB_PEM),
+    }
+}
+
+/// One run of the Node script; its JSON line.
+fn node(
+    dir: &Path,
+    files: &Files,
+    base_url: &str,
+    queries: usize,
+    signs: usize,
+) -> Result<serde_json::Value, String> {
+    let message = String::from_utf8(request_message(system_now())).expect("ASCII");
+    let out = Command::new("node")
+        .arg("query.mjs")
+        .current_dir(dir)
+        .env("WXPAY_BASE_URL", base_url)
+        .env("WXPAY_MCHID", demo::MCHID)
+        .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
+        .env("WXPAY_PRIVATE_KEY", &files.private_key)
+        .env("WXPAY_PLATFORM_PUBLIC_KEY", &files.platform_public_key)
+        .env("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID)
+        .env("BENCH_QUERIES", queries.to_string())
+        .env("BENCH_SIGNS", signs.to_string())
+        .env("BENCH_SIGN_MESSAGE", message)
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "node failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("node printed no JSON: {e}"))
+}
+
+fn number(v: &serde_json::Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
+}
+
+/// wxpay: seconds for `queries` sequential calls (after a short warm-up).
+fn wxpay_secs(query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord, queries: usize) -> f64 {
+    for _ in 0..queries.min(20) {
+        query();
+    }
+    let start = Instant::now();
+    for _ in 0..queries {
+        query();
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// wxpay: queries per second over `queries` sequential calls (after a warm-up).
+fn wxpay_qps(query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord, queries: usize) -> f64 {
+    queries as f64 / wxpay_secs(query, queries)
+}
+
+/// Runs `node` between two halves of wxpay's queries (A B A), so that both see the same
+/// stretch of machine load; returns wxpay's queries per second and node's JSON line.
+fn bracketed(
+    query: &mut dyn FnMut() -> wxpay_core::AuthorizationRecord,
+    queries: usize,
+    node: impl FnOnce() -> Result<serde_json::Value, String>,
+) -> Result<(f64, serde_json::Value), String> {
+    let half = (queries / 2).max(1);
+    let before = wxpay_secs(query, half);
+    let theirs = node()?;
+    let after = wxpay_secs(query, half);
+    Ok(((2 * half) as f64 / (before + after), theirs))
+}
+
+/// wxpay: raw AWS-LC signs per second of the same message, for about `secs`.
+fn wxpay_signs(raw: &Raw, secs: f64) -> f64 {
+    let message = request_message(system_now());
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < secs {
+        std::hint::black_box(raw.sign(Backend::AwsLc, &message));
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Series {
+    wxpay: Vec<f64>,
+    node: Vec<f64>,
+    ratio: Vec<f64>,
+}
+
+impl Series {
+    fn new() -> Self {
+        Series {
+            wxpay: Vec::new(),
+            node: Vec::new(),
+            ratio: Vec::new(),
+        }
+    }
+    fn push(&mut self, wxpay: f64, node: f64) {
+        self.wxpay.push(wxpay);
+        self.node.push(node);
+        self.ratio.push(wxpay / node);
+    }
+    fn row(&self, what: &str, unit: &str) -> String {
+        format!(
+            "| {what} | {:.0} {unit} | {:.0} {unit} | {:.2}× [{:.2}–{:.2}] |",
+            quantile(&self.wxpay, 0.5),
+            quantile(&self.node, 0.5),
+            quantile(&self.ratio, 0.5),
+            quantile(&self.ratio, 0.0),
+            quantile(&self.ratio, 1.0),
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    let var = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = var("BENCH_ROUNDS", 5).max(1);
+    let queries = var("BENCH_QUERIES", 1000).max(1);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node");
+    if !dir.join("node_modules/wechatpay-axios-plugin").exists() {
+        eprintln!(
+            "node-compare: run `npm ci` in {} first (needs node and npm)",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let files = write_keys();
+    let emulator = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
+    let replay = ReplayServer::start().expect("listens");
+    let raw = Raw::new();
+
+    // The Node SDK's requests must pass the real emulator, and its verifier accept the answer.
+    let check = match node(&dir, &files, &emulator.base_url(), 3, 10) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("node-compare: the Node SDK fails against the emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let versions = format!(
+        "{}, node {}",
+        check["sdk"].as_str().unwrap_or("?"),
+        check["node"].as_str().unwrap_or("?")
+    );
+    eprintln!("node-compare: {versions} passes the emulator; measuring {rounds} rounds");
+
+    let (mut sign, mut replay_q, mut emulator_q, mut rsa_q) =
+        (Series::new(), Series::new(), Series::new(), Series::new());
+    let emulator_queries = (queries / 5).max(1);
+    let mut lc_replay = http_query(Backend::AwsLc, &replay.base_url());
+    let mut rsa_replay = http_query(Backend::Rsa, &replay.base_url());
+    let mut lc_emulator = http_query(Backend::AwsLc, &emulator.base_url());
+    for round in 0..rounds {
+        let signs_before = wxpay_signs(&raw, 0.25);
+        let ours_rsa = wxpay_qps(&mut rsa_replay, queries / 2);
+        let (ours, theirs) = match bracketed(&mut lc_replay, queries, || {
+            node(&dir, &files, &replay.base_url(), queries, 2000)
+        }) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("node-compare: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let ours_rsa = (ours_rsa + wxpay_qps(&mut rsa_replay, queries / 2)) / 2.0;
+        let signs = (signs_before + wxpay_signs(&raw, 0.25)) / 2.0;
+        replay_q.push(ours, number(&theirs, "qps"));
+        rsa_q.push(ours_rsa, number(&theirs, "qps"));
+        sign.push(signs, number(&theirs, "sign_per_sec"));
+
+        let (ours, theirs) = match bracketed(&mut lc_emulator, emulator_queries, || {
+            node(&dir, &files, &emulator.base_url(), emulator_queries, 10)
+        }) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("node-compare: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        emulator_q.push(ours, number(&theirs, "qps"));
+        eprintln!(
+            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s",
+            round + 1,
+            replay_q.wxpay[round],
+            replay_q.node[round],
+            emulator_q.wxpay[round],
+            emulator_q.node[round]
+        );
+    }
+
+    println!();
+    println!(
+        "wxpay (wxpay-aws-lc over wxpay-ureq, as the CLI) vs {versions}; {rounds} rounds, \
+         {queries} queries a round ({emulator_queries} against the full emulator); \
+         median [min–max] of per-round ratios"
+    );
+    println!();
+    println!("| figure | wxpay | Node SDK | wxpay / Node |");
+    println!("|---|---|---|---|");
+    println!(
+        "{}",
+        sign.row(
+            "RSA sign of the same request message (raw aws-lc-rs vs Rsa.sign)",
+            "/s"
+        )
+    );
+    println!(
+        "{}",
+        replay_q.row(
+            "queries per second, keep-alive loopback, pre-signed replay server",
+            "q/s"
+        )
+    );
+    println!(
+        "{}",
+        rsa_q.row("same, wxpay on the pure-Rust rsa backend instead", "q/s")
+    );
+    println!(
+        "{}",
+        emulator_q.row(
+            "queries per second, keep-alive loopback, full emulator (it verifies and signs in rsa 0.10)",
+            "q/s"
+        )
+    );
+    println!();
+    println!(
+        "one wxpay query against the replay server: {}",
+        human(1e9 / quantile(&replay_q.wxpay, 0.5))
+    );
+    ExitCode::SUCCESS
+}
