@@ -35,28 +35,65 @@ pub const fn encoded_len(len: usize) -> usize {
     len.div_ceil(3) * 4
 }
 
-fn symbol(sextet: u32) -> u8 {
+fn enc(sextet: u8) -> u8 {
     ALPHABET
-        .get((sextet & 0x3F) as usize)
+        .get(usize::from(sextet & 0x3F))
         .copied()
-        .unwrap_or(b'A')
+        .unwrap_or(b'=')
+}
+
+fn dec(c: u8) -> u8 {
+    DECODE.get(usize::from(c)).copied().unwrap_or(INVALID)
 }
 
 /// Encodes `input` into `out`; `None` when `out` is shorter than [`encoded_len`].
 pub fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o str> {
     let out = out.get_mut(..encoded_len(input.len()))?;
-    for (src, dst) in input.chunks(3).zip(out.chunks_exact_mut(4)) {
-        let b = |i: usize| u32::from(src.get(i).copied().unwrap_or(0));
-        let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        let quad = [
-            symbol(n >> 18),
-            symbol(n >> 12),
-            if src.len() > 1 { symbol(n >> 6) } else { b'=' },
-            if src.len() > 2 { symbol(n) } else { b'=' },
-        ];
-        dst.copy_from_slice(&quad);
+    let full = input.len() / 3 * 3;
+    let (groups, rest) = input.split_at(full);
+    let (body, tail) = out.split_at_mut(full / 3 * 4);
+    for (src, dst) in groups.chunks_exact(3).zip(body.chunks_exact_mut(4)) {
+        if let ([a, b, c], [w, x, y, z]) = (src, dst) {
+            *w = enc(a >> 2);
+            *x = enc((a << 4) | (b >> 4));
+            *y = enc((b << 2) | (c >> 6));
+            *z = enc(*c);
+        }
     }
+    match (rest, tail) {
+        ([a], [w, x, y, z]) => {
+            (*w, *x, *y, *z) = (enc(a >> 2), enc(a << 4), b'=', b'=');
+        }
+        ([a, b], [w, x, y, z]) => {
+            (*w, *x, *y, *z) = (enc(a >> 2), enc((a << 4) | (b >> 4)), enc(b << 2), b'=');
+        }
+        _ => {}
+    }
+    // Every byte written is ASCII from the alphabet or `=`.
     core::str::from_utf8(out).ok()
+}
+
+/// The bytes of the last quad, which may carry padding; `None` if it is not strict base64.
+fn last_quad(quad: [u8; 4]) -> Option<([u8; 3], usize)> {
+    let (sextets, len) = match quad {
+        [w, x, b'=', b'='] => ([dec(w), dec(x), 0, 0], 1),
+        [w, x, y, b'='] => ([dec(w), dec(x), dec(y), 0], 2),
+        [w, x, y, z] => ([dec(w), dec(x), dec(y), dec(z)], 3),
+    };
+    let [w, x, y, z] = sextets;
+    // INVALID has the high bit set; bits past the last byte must be zero.
+    let unused = match len {
+        1 => x & 0x0F,
+        2 => y & 0x03,
+        _ => 0,
+    };
+    if (w | x | y | z) & 0x80 != 0 || unused != 0 {
+        return None;
+    }
+    Some((
+        [(w << 2) | (x >> 4), (x << 4) | (y >> 2), (y << 6) | z],
+        len,
+    ))
 }
 
 /// Decodes `buf` in place and returns the length of the decoded bytes at its start.
@@ -64,66 +101,62 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<usize, InvalidBase64> {
     if !buf.len().is_multiple_of(4) {
         return Err(InvalidBase64);
     }
-    let quads = buf.len() / 4;
-    let mut written = 0;
-    for q in 0..quads {
-        let mut quad = [0u8; 4];
-        quad.copy_from_slice(buf.get(q * 4..q * 4 + 4).ok_or(InvalidBase64)?);
-        let last = q + 1 == quads;
-        let padding = match quad {
-            [_, _, b'=', b'='] if last => 2,
-            [_, _, _, b'='] if last => 1,
-            _ => 0,
-        };
-        let mut n = 0u32;
-        for (i, byte) in quad.iter().enumerate() {
-            let sextet = if i >= 4 - padding {
-                0
-            } else {
-                match DECODE.get(usize::from(*byte)).copied() {
-                    Some(s) if s != INVALID => u32::from(s),
-                    _ => return Err(InvalidBase64),
-                }
-            };
-            n = (n << 6) | sextet;
-        }
-        let bytes = n.to_be_bytes();
-        let (kept, unused) = bytes.split_at(4 - padding);
-        // `kept` is the 24-bit group's bytes (skip the high zero byte); unused bits must be 0.
-        if unused.iter().any(|b| *b != 0) {
+    let Some(full) = (buf.len() / 4).checked_sub(1) else {
+        return Ok(0);
+    };
+    let mut bad = 0u8;
+    // Quad q is read from 4q.. and written to 3q..: writes never overtake reads.
+    for q in 0..full {
+        let Some(&[w, x, y, z]) = buf.get(q * 4..q * 4 + 4) else {
             return Err(InvalidBase64);
+        };
+        let (w, x, y, z) = (dec(w), dec(x), dec(y), dec(z));
+        bad |= w | x | y | z;
+        if let Some([a, b, c]) = buf.get_mut(q * 3..q * 3 + 3) {
+            (*a, *b, *c) = ((w << 2) | (x >> 4), (x << 4) | (y >> 2), (y << 6) | z);
         }
-        let decoded = kept.get(1..).ok_or(InvalidBase64)?;
-        buf.get_mut(written..written + decoded.len())
-            .ok_or(InvalidBase64)?
-            .copy_from_slice(decoded);
-        written += decoded.len();
     }
+    let mut quad = [0u8; 4];
+    quad.copy_from_slice(buf.get(full * 4..).ok_or(InvalidBase64)?);
+    let (bytes, len) = last_quad(quad).ok_or(InvalidBase64)?;
+    if bad & 0x80 != 0 {
+        return Err(InvalidBase64);
+    }
+    let written = full * 3 + len;
+    buf.get_mut(full * 3..written)
+        .ok_or(InvalidBase64)?
+        .copy_from_slice(bytes.get(..len).ok_or(InvalidBase64)?);
     Ok(written)
 }
 
 /// Decodes `text` into `out`; the decoded bytes, or an error when `text` is not strict base64
 /// or `out` is too small.
 pub fn decode<'o>(text: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], InvalidBase64> {
-    // Decode a quad at a time through a small stack buffer, so `out` needs only the decoded size.
     if !text.len().is_multiple_of(4) {
         return Err(InvalidBase64);
     }
-    let mut written = 0;
-    let quads = text.len() / 4;
-    for (q, chunk) in text.chunks_exact(4).enumerate() {
-        let mut quad = [0u8; 4];
-        quad.copy_from_slice(chunk);
-        if q + 1 != quads && quad.contains(&b'=') {
-            return Err(InvalidBase64);
+    let Some(full) = (text.len() / 4).checked_sub(1) else {
+        return Ok(&[]);
+    };
+    let (body, tail) = text.split_at(full * 4);
+    let mut quad = [0u8; 4];
+    quad.copy_from_slice(tail);
+    let (bytes, len) = last_quad(quad).ok_or(InvalidBase64)?;
+    let out = out.get_mut(..full * 3 + len).ok_or(InvalidBase64)?;
+    let (groups, last) = out.split_at_mut(full * 3);
+    let mut bad = 0u8;
+    for (src, dst) in body.chunks_exact(4).zip(groups.chunks_exact_mut(3)) {
+        if let ([w, x, y, z], [a, b, c]) = (src, dst) {
+            let (w, x, y, z) = (dec(*w), dec(*x), dec(*y), dec(*z));
+            bad |= w | x | y | z;
+            (*a, *b, *c) = ((w << 2) | (x >> 4), (x << 4) | (y >> 2), (y << 6) | z);
         }
-        let n = decode_in_place(&mut quad)?;
-        out.get_mut(written..written + n)
-            .ok_or(InvalidBase64)?
-            .copy_from_slice(quad.get(..n).ok_or(InvalidBase64)?);
-        written += n;
     }
-    out.get(..written).ok_or(InvalidBase64)
+    if bad & 0x80 != 0 {
+        return Err(InvalidBase64);
+    }
+    last.copy_from_slice(bytes.get(..len).ok_or(InvalidBase64)?);
+    Ok(out)
 }
 
 #[cfg(test)]
