@@ -14,7 +14,8 @@
 //! Keys load from PEM or DER: private keys as PKCS#8 (`apiclient_key.pem`) or PKCS#1
 //! (`BEGIN RSA PRIVATE KEY`); public keys as SPKI (`BEGIN PUBLIC KEY`) or PKCS#1. Decoded DER
 //! buffers are zeroized; AWS-LC clears the key's memory when it frees it; `Debug` shows only
-//! the serial.
+//! the serial. To load from files, use `wxpay_ureq::load_key` with these types' `from_pem` and
+//! `from_der`.
 //!
 //! ```
 //! use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
@@ -35,8 +36,6 @@
 //! [aws-lc-rs]: https://crates.io/crates/aws-lc-rs
 
 use std::fmt;
-use std::io::Read;
-use std::path::Path;
 
 use aws_lc_rs::digest::{Digest, SHA256};
 use aws_lc_rs::encoding::AsDer;
@@ -51,29 +50,7 @@ use zeroize::Zeroizing;
 /// Modulus size in bytes that WeChat Pay uses (RSA-2048).
 pub const MODULUS_LEN: usize = SIGNATURE_LEN;
 
-/// Why a key did not load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// Not a PKCS#8 or PKCS#1 RSA key in PEM or DER.
-    Unreadable,
-    /// Not a 2048-bit key.
-    WrongSize,
-    /// The serial is longer than [`SERIAL_CAPACITY`] or empty.
-    BadSerial,
-}
-
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyError::Unreadable => "not an RSA key in PKCS#8 or PKCS#1 PEM/DER form",
-            KeyError::WrongSize => "not an RSA-2048 key",
-            KeyError::BadSerial => "certificate serial is empty or too long",
-        })
-    }
-}
-
-impl std::error::Error for KeyError {}
+pub use wxpay_core::crypto::KeyError;
 
 /// AWS-LC refused to sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,54 +183,4 @@ impl Verifier for AwsLcVerifier {
         Digest::import_less_safe(digest, &SHA256)
             .is_ok_and(|digest| self.key.verify_digest_sig(&digest, signature).is_ok())
     }
-}
-
-/// Why a key file did not load.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum KeyFileError {
-    /// The file could not be read.
-    Read(std::io::Error),
-    /// Its content is not a usable key.
-    Key(KeyError),
-}
-
-impl fmt::Display for KeyFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyFileError::Read(e) => write!(f, "cannot read key file: {e}"),
-            KeyFileError::Key(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for KeyFileError {}
-
-fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(KeyFileError::Read)?;
-    Ok(bytes)
-}
-
-/// Loads the merchant private key (PKCS#8 or PKCS#1, PEM or DER) for certificate `serial_no`.
-/// The file's bytes are zeroized after parsing.
-pub fn load_signer(path: &Path, serial_no: &str) -> Result<AwsLcSigner, KeyFileError> {
-    let bytes = read_file(path)?;
-    match std::str::from_utf8(&bytes) {
-        Ok(pem) if pem.contains("-----BEGIN") => AwsLcSigner::from_pem(pem, serial_no),
-        _ => AwsLcSigner::from_der(&bytes, serial_no),
-    }
-    .map_err(KeyFileError::Key)
-}
-
-/// Loads a platform public key (SPKI or PKCS#1, PEM or DER).
-pub fn load_verifier(path: &Path) -> Result<AwsLcVerifier, KeyFileError> {
-    let bytes = read_file(path)?;
-    match std::str::from_utf8(&bytes) {
-        Ok(pem) if pem.contains("-----BEGIN") => AwsLcVerifier::from_pem(pem),
-        _ => AwsLcVerifier::from_der(&bytes),
-    }
-    .map_err(KeyFileError::Key)
 }

@@ -5,11 +5,13 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
-use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier, KeyError, load_signer, load_verifier};
+use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier, KeyError};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::{SigningInput, authorization, parse_authorization};
 use wxpay_core::verify::{PlatformKeys, verify_response};
 use wxpay_core::{Method, ResponseHeaders, Signer, Verifier};
+use wxpay_ureq::KeyMaterial::{Der, Pem};
+use wxpay_ureq::load_key;
 
 fn vectors() -> serde_json::Value {
     let path = concat!(
@@ -198,11 +200,21 @@ fn key_files() {
     let public = dir.join("pub.pem");
     std::fs::write(&private, s(keys, "merchant_private_key_pem")).expect("writes");
     std::fs::write(&public, s(keys, "merchant_public_key_pem")).expect("writes");
-    let mut signer = load_signer(&private, "S").expect("loads");
-    let verifier = load_verifier(&public).expect("loads");
+    let load_signer = |path: &std::path::Path| {
+        load_key(path, |key| match key {
+            Pem(pem) => AwsLcSigner::from_pem(pem, "S"),
+            Der(der) => AwsLcSigner::from_der(der, "S"),
+        })
+    };
+    let mut signer = load_signer(&private).expect("loads");
+    let verifier = load_key(&public, |key| match key {
+        Pem(pem) => AwsLcVerifier::from_pem(pem),
+        Der(der) => AwsLcVerifier::from_der(der),
+    })
+    .expect("loads");
     let mut sig = [0u8; 256];
     signer.sign_prehash(&[9; 32], &mut sig).expect("signs");
     assert!(verifier.verify_prehash(&[9; 32], &sig));
-    assert!(load_signer(&dir.join("missing.pem"), "S").is_err());
+    assert!(load_signer(&dir.join("missing.pem")).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

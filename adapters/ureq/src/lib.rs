@@ -343,33 +343,48 @@ impl fmt::Display for KeyFileError {
 
 impl std::error::Error for KeyFileError {}
 
-fn read_secret(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+/// A key file's contents: PEM text or DER bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyMaterial<'a> {
+    /// Text with a `-----BEGIN` line.
+    Pem(&'a str),
+    /// Anything else, taken as DER.
+    Der(&'a [u8]),
+}
+
+/// Reads a key file (zeroizing its bytes once parsed) and hands it to `parse`, for any
+/// backend: `load_key(path, |k| match k { Pem(p) => X::from_pem(p), Der(d) => X::from_der(d) })`.
+pub fn load_key<T>(
+    path: &Path,
+    parse: impl FnOnce(KeyMaterial<'_>) -> Result<T, KeyError>,
+) -> Result<T, KeyFileError> {
     let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(KeyFileError::Read)?;
-    Ok(bytes)
+    let material = match std::str::from_utf8(&bytes) {
+        Ok(pem) if pem.contains("-----BEGIN") => KeyMaterial::Pem(pem),
+        _ => KeyMaterial::Der(&bytes),
+    };
+    parse(material).map_err(KeyFileError::Key)
 }
 
-/// Loads the merchant private key (PKCS#8 or PKCS#1, PEM or DER) for certificate `serial_no`.
-/// The file's bytes are zeroized after parsing; the key itself is zeroized on drop.
+/// Loads the merchant private key (PKCS#8 or PKCS#1, PEM or DER) for certificate `serial_no`
+/// into the core's pure-Rust backend. The file's bytes are zeroized after parsing; the key
+/// itself is zeroized on drop.
 pub fn load_signer(path: &Path, serial_no: &str) -> Result<RsaSigner, KeyFileError> {
-    let bytes = read_secret(path)?;
-    match std::str::from_utf8(&bytes) {
-        Ok(pem) if pem.contains("-----BEGIN") => RsaSigner::from_pem(pem, serial_no),
-        _ => RsaSigner::from_der(&bytes, serial_no),
-    }
-    .map_err(KeyFileError::Key)
+    load_key(path, |key| match key {
+        KeyMaterial::Pem(pem) => RsaSigner::from_pem(pem, serial_no),
+        KeyMaterial::Der(der) => RsaSigner::from_der(der, serial_no),
+    })
 }
 
-/// Loads a platform public key (SPKI or PKCS#1, PEM or DER).
+/// Loads a platform public key (SPKI or PKCS#1, PEM or DER) into the core's pure-Rust backend.
 pub fn load_verifier(path: &Path) -> Result<RsaVerifier, KeyFileError> {
-    let bytes = std::fs::read(path).map_err(KeyFileError::Read)?;
-    match std::str::from_utf8(&bytes) {
-        Ok(pem) if pem.contains("-----BEGIN") => RsaVerifier::from_pem(pem),
-        _ => RsaVerifier::from_der(&bytes),
-    }
-    .map_err(KeyFileError::Key)
+    load_key(path, |key| match key {
+        KeyMaterial::Pem(pem) => RsaVerifier::from_pem(pem),
+        KeyMaterial::Der(der) => RsaVerifier::from_der(der),
+    })
 }
 
 #[cfg(test)]

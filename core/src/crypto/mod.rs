@@ -5,3 +5,29 @@
 
 #[cfg(feature = "rsa")]
 pub mod rsa;
+
+use core::fmt;
+
+/// Why a key did not load, whatever the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not a PKCS#8 or PKCS#1 RSA key in PEM or DER.
+    Unreadable,
+    /// Not a 2048-bit key.
+    WrongSize,
+    /// The serial is longer than [`SERIAL_CAPACITY`](crate::sign::SERIAL_CAPACITY) or empty.
+    BadSerial,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyError::Unreadable => "not an RSA key in PKCS#8 or PKCS#1 PEM/DER form",
+            KeyError::WrongSize => "not an RSA-2048 key",
+            KeyError::BadSerial => "certificate serial is empty or too long",
+        })
+    }
+}
+
+impl core::error::Error for KeyError {}

@@ -22,29 +22,7 @@ use crate::verify::Verifier;
 /// Modulus size in bytes that WeChat Pay uses (RSA-2048).
 pub const MODULUS_LEN: usize = SIGNATURE_LEN;
 
-/// Why a key did not load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// Not a PKCS#8 or PKCS#1 RSA key in PEM or DER.
-    Unreadable,
-    /// Not a 2048-bit key.
-    WrongSize,
-    /// The serial is longer than [`SERIAL_CAPACITY`] or empty.
-    BadSerial,
-}
-
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyError::Unreadable => "not an RSA key in PKCS#8 or PKCS#1 PEM/DER form",
-            KeyError::WrongSize => "not an RSA-2048 key",
-            KeyError::BadSerial => "certificate serial is empty or too long",
-        })
-    }
-}
-
-impl core::error::Error for KeyError {}
+pub use super::KeyError;
 
 /// Signing failed inside the `rsa` crate (or the blinding RNG failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
