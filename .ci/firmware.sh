@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Firmware: build the Cortex-M4 example (four variants), run each on QEMU mps2-an386 with
+# Firmware: build the Cortex-M4 example (six variants), run each on QEMU mps2-an386 with
 # semihosting, fail on any error, and print the size and instruction-count report.
 # Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size) by apt-get,
 # the thumbv7em-none-eabihf target by rustup.
@@ -26,7 +26,7 @@ step "firmware: format and clippy"
   cd firmware
   cargo fmt -- --check
   cargo clippy --release --locked --bin parse_only --bin calibrate -- -D warnings
-  cargo clippy --release --locked --features rsa --bins -- -D warnings
+  cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
 )
 
 step "firmware: build, run every variant on QEMU, report"

@@ -16,10 +16,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
+use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::callback::{self, ApiV3Key};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::Signer;
 use wxpay_core::verify::{self, PlatformKeys};
-use wxpay_core::{AuthorizationRecord, Client};
+use wxpay_core::{AuthorizationRecord, Client, ResponseHeaders};
 use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
 
 #[allow(dead_code)]
@@ -45,37 +47,14 @@ fn main() {
     write(&out, "platform_pub.der", &pem_to_der(&platform_pub_pem));
 
     // The response, signed as WeChat Pay would sign it.
-    let body = RECORD_JSON.as_bytes();
-    let timestamp = NOW.to_string();
-    let digest = verify::response_digest(&timestamp, RESPONSE_NONCE, body);
     let mut platform = RsaSigner::from_pem(&platform_pem, PUB_KEY_ID).expect("platform key");
-    let mut signature = [0u8; 256];
-    platform
-        .sign_prehash(&digest, &mut signature)
-        .expect("signs");
-    let signature = Base64::encode_string(&signature);
-    let mut response = String::new();
-    for (name, value) in [
-        ("Server", "nginx"),
-        ("Date", "Tue, 14 Nov 2023 22:13:20 GMT"),
-        ("Content-Type", "application/json; charset=utf-8"),
-        ("Content-Length", &body.len().to_string()),
-        ("Connection", "keep-alive"),
-        ("Keep-Alive", "timeout=8"),
-        ("Cache-Control", "no-cache, must-revalidate"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Request-ID", "08F78BB5AF0610D302A5C1C2E0A7B3B5-1"),
-        ("Content-Language", "zh-CN"),
-        ("Wechatpay-Nonce", RESPONSE_NONCE),
-        ("Wechatpay-Signature", &signature),
-        ("Wechatpay-Timestamp", &timestamp),
-        ("Wechatpay-Serial", PUB_KEY_ID),
-        ("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
-    ] {
-        write!(response, "{name}: {value}\r\n").expect("string");
-    }
-    let mut response = format!("HTTP/1.1 200 OK\r\n{response}\r\n").into_bytes();
-    response.extend_from_slice(body);
+    let timestamp = NOW.to_string();
+    let (response, signature) = signed_response(
+        &mut platform,
+        "200 OK",
+        RECORD_JSON.as_bytes(),
+        RESPONSE_NONCE,
+    );
     write(&out, "response.http", &response);
 
     // The exact bytes the device must write, from the same client run here.
@@ -93,10 +72,85 @@ fn main() {
         &run_client(SecureElementStub, &response, &platform_pub_pem),
     );
 
+    // Variant 5: the four family calls, then the query by code, in that order, each answered
+    // by its own signed response (the terminations with 204). The requests are recorded from
+    // the same client run here; the nonces follow from the one stand-in RNG across the calls.
+    let token_json = format!("{{\"apply_permissions_token\":\"{APPLY_PERMISSIONS_TOKEN}\"}}");
+    let family_responses = [
+        signed_response(
+            &mut platform,
+            "200 OK",
+            token_json.as_bytes(),
+            FAMILY_NONCES[0],
+        )
+        .0,
+        signed_response(
+            &mut platform,
+            "200 OK",
+            RECORD_JSON.as_bytes(),
+            FAMILY_NONCES[1],
+        )
+        .0,
+        signed_response(&mut platform, "204 No Content", b"", FAMILY_NONCES[2]).0,
+        signed_response(&mut platform, "204 No Content", b"", FAMILY_NONCES[3]).0,
+    ];
+    let family_requests = run_family(&family_responses, &response, &platform_pub_pem);
+    let family_files = [
+        "pre_authorize",
+        "by_openid",
+        "terminate_by_code",
+        "terminate_by_openid",
+        "by_code",
+    ];
+    for (i, name) in family_files.iter().enumerate() {
+        if let Some(reply) = family_responses.get(i) {
+            write(&out, &format!("family_{name}.response.http"), reply);
+        }
+        write(
+            &out,
+            &format!("family_{name}.request.http"),
+            &family_requests[i],
+        );
+    }
+
+    // Variant 6: one USER_CLOSE_SERVICE callback, encrypted with the demo APIv3 key as the
+    // emulator encrypts them and signed with the platform key over timestamp, nonce and body.
+    let key = ApiV3Key::from_text(APIV3_KEY).expect("32-byte key");
+    let mut sealed = CALLBACK_PAYLOAD.as_bytes().to_vec();
+    sealed.resize(CALLBACK_PAYLOAD.len() + callback::TAG_LEN, 0);
+    let sealed = callback::encrypt_in_place(
+        &key,
+        CALLBACK_AEAD_NONCE.as_bytes(),
+        CALLBACK_ASSOCIATED_DATA.as_bytes(),
+        &mut sealed,
+        CALLBACK_PAYLOAD.len(),
+    )
+    .expect("seals")
+    .to_vec();
+    let callback_body = format!(
+        concat!(
+            r#"{{"id":"{id}","create_time":"2023-11-15T06:13:20+08:00","#,
+            r#""resource_type":"encrypt-resource","event_type":"{event}","summary":"用户关闭服务","#,
+            r#""resource":{{"original_type":"payscore","algorithm":"{algorithm}","#,
+            r#""ciphertext":"{ciphertext}","associated_data":"{ad}","nonce":"{nonce}"}}}}"#
+        ),
+        id = CALLBACK_ID,
+        event = callback::USER_CLOSE_SERVICE,
+        algorithm = callback::ALGORITHM,
+        ciphertext = Base64::encode_string(&sealed),
+        ad = CALLBACK_ASSOCIATED_DATA,
+        nonce = CALLBACK_AEAD_NONCE,
+    );
+    let callback_signature = sign_body(&mut platform, CALLBACK_NONCE, callback_body.as_bytes());
+    check_callback(&platform_pub_pem, &callback_body, &callback_signature, &key);
+    write(&out, "callback.json", callback_body.as_bytes());
+    write(&out, "callback.sealed", &sealed);
+
     let mut fixture = String::from("// Generated by build.rs: do not edit.\n");
     for (name, value) in [
         ("TIMESTAMP", timestamp.as_str()),
         ("SIGNATURE", signature.as_str()),
+        ("CALLBACK_SIGNATURE", callback_signature.as_str()),
     ] {
         writeln!(
             fixture,
@@ -130,10 +184,222 @@ fn main() {
             "platform_pub.der",
             "The emulator's platform public key, SPKI DER.",
         ),
+        (
+            "CALLBACK_BODY",
+            "callback.json",
+            "The callback's raw JSON body (signed by `CALLBACK_SIGNATURE`).",
+        ),
+        (
+            "CALLBACK_SEALED",
+            "callback.sealed",
+            "The callback's `resource.ciphertext`, decoded: AES-256-GCM ciphertext and tag.",
+        ),
+        (
+            "FAMILY_RESPONSE_PRE_AUTHORIZE",
+            "family_pre_authorize.response.http",
+            "Answer to the pre-authorisation: a token.",
+        ),
+        (
+            "FAMILY_RESPONSE_BY_OPENID",
+            "family_by_openid.response.http",
+            "Answer to the query by openid: the record.",
+        ),
+        (
+            "FAMILY_RESPONSE_TERMINATE_BY_CODE",
+            "family_terminate_by_code.response.http",
+            "Answer to the termination by code: 204, signed over an empty body.",
+        ),
+        (
+            "FAMILY_RESPONSE_TERMINATE_BY_OPENID",
+            "family_terminate_by_openid.response.http",
+            "Answer to the termination by openid: 204.",
+        ),
+        (
+            "FAMILY_REQUEST_PRE_AUTHORIZE",
+            "family_pre_authorize.request.http",
+            "Variant 5's pre-authorisation request (secure-element stub).",
+        ),
+        (
+            "FAMILY_REQUEST_BY_OPENID",
+            "family_by_openid.request.http",
+            "Variant 5's query by openid.",
+        ),
+        (
+            "FAMILY_REQUEST_TERMINATE_BY_CODE",
+            "family_terminate_by_code.request.http",
+            "Variant 5's termination by code.",
+        ),
+        (
+            "FAMILY_REQUEST_TERMINATE_BY_OPENID",
+            "family_terminate_by_openid.request.http",
+            "Variant 5's termination by openid.",
+        ),
+        (
+            "FAMILY_REQUEST_BY_CODE",
+            "family_by_code.request.http",
+            "Variant 5's query by code, made after the four family calls.",
+        ),
     ] {
         writeln!(fixture, "/// {doc}\npub const {name}: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\"));").expect("string");
     }
     write(&out, "fixture.rs", fixture.as_bytes());
+}
+
+/// A response as WeChat Pay sends it, signed over timestamp, nonce and body; and the signature.
+fn signed_response(
+    platform: &mut RsaSigner,
+    status: &str,
+    body: &[u8],
+    nonce: &str,
+) -> (Vec<u8>, String) {
+    let signature = sign_body(platform, nonce, body);
+    let timestamp = NOW.to_string();
+    let length = body.len().to_string();
+    let with_body = !body.is_empty();
+    let mut head = String::new();
+    for (name, value) in [
+        ("Server", "nginx"),
+        ("Date", "Tue, 14 Nov 2023 22:13:20 GMT"),
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Content-Length", &length),
+        ("Connection", "keep-alive"),
+        ("Keep-Alive", "timeout=8"),
+        ("Cache-Control", "no-cache, must-revalidate"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Request-ID", "08F78BB5AF0610D302A5C1C2E0A7B3B5-1"),
+        ("Content-Language", "zh-CN"),
+        ("Wechatpay-Nonce", nonce),
+        ("Wechatpay-Signature", &signature),
+        ("Wechatpay-Timestamp", &timestamp),
+        ("Wechatpay-Serial", PUB_KEY_ID),
+        ("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
+    ] {
+        // A 204 has neither body nor its headers.
+        if with_body || !matches!(name, "Content-Type" | "Content-Length") {
+            write!(head, "{name}: {value}\r\n").expect("string");
+        }
+    }
+    let mut response = format!("HTTP/1.1 {status}\r\n{head}\r\n").into_bytes();
+    response.extend_from_slice(body);
+    (response, signature)
+}
+
+/// The base64 platform signature over `NOW`, `nonce` and `body`.
+fn sign_body(platform: &mut RsaSigner, nonce: &str, body: &[u8]) -> String {
+    let digest = verify::response_digest(&NOW.to_string(), nonce, body);
+    let mut signature = [0u8; 256];
+    platform
+        .sign_prehash(&digest, &mut signature)
+        .expect("signs");
+    Base64::encode_string(&signature)
+}
+
+/// Checks on the host that the prepared callback verifies, decrypts and parses.
+fn check_callback(platform_pub_pem: &str, body: &str, signature: &str, key: &ApiV3Key) {
+    let platform = RsaVerifier::from_pem(platform_pub_pem).expect("platform public key");
+    let keys: PlatformKeys<RsaVerifier> =
+        PlatformKeys::with_key(PUB_KEY_ID, platform).expect("fits");
+    let mut headers = ResponseHeaders::default();
+    for (name, value) in [
+        ("Wechatpay-Timestamp", NOW.to_string().as_str()),
+        ("Wechatpay-Nonce", CALLBACK_NONCE),
+        ("Wechatpay-Signature", signature),
+        ("Wechatpay-Serial", PUB_KEY_ID),
+        ("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
+    ] {
+        headers.capture(name, value.as_bytes());
+    }
+    let mut work = [0u8; 1024];
+    let notification =
+        callback::verify_and_decrypt(&keys, &headers, body.as_bytes(), NOW, key, &mut work)
+            .expect("the prepared callback verifies and decrypts on the host");
+    match notification.event {
+        callback::Event::UserCloseService(e) => {
+            assert_eq!(e.openid.as_deref(), Some(OPENID));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+}
+
+type HostClient<'s> =
+    Client<HttpClient<'s, Recorder>, SecureElementStub, RsaVerifier, FixedClock, StandInRng>;
+
+/// Runs variant 5's calls on the host, in the device's order, with the secure-element stub:
+/// the four family calls answered by `family` and the query by code answered by `by_code`.
+/// Returns the five requests.
+fn run_family(family: &[Vec<u8>; 4], by_code: &[u8], platform_pub_pem: &str) -> Vec<Vec<u8>> {
+    let platform = RsaVerifier::from_pem(platform_pub_pem).expect("platform public key");
+    let keys: PlatformKeys<RsaVerifier> =
+        PlatformKeys::with_key(PUB_KEY_ID, platform).expect("fits");
+    let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
+    let http: HttpClient<'_, Recorder> = HttpClient::new(Recorder::new(b""), HOST, &mut scratch);
+    let mut client = Client::new(
+        http,
+        SecureElementStub,
+        keys,
+        FixedClock,
+        StandInRng::new(NONCE_SEED),
+        MCHID,
+    )
+    .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID))
+    .expect("client");
+    let mut body = [0u8; 2048];
+    let mut requests = Vec::new();
+    let mut next = |client: &mut HostClient<'_>, reply: &[u8]| {
+        let old: Recorder = client.transport_mut().reconnect(Recorder::new(reply));
+        if !old.reply.is_empty() {
+            requests.push(old.written);
+        }
+    };
+    next(&mut client, &family[0]);
+    let token = client
+        .pre_authorize(
+            &PreAuthorization {
+                service_id: SERVICE_ID,
+                appid: APPID,
+                authorization_code: NEW_AUTHORIZATION_CODE,
+                notify_url: Some(NOTIFY_URL),
+            },
+            &mut body,
+        )
+        .expect("pre-authorise");
+    assert_eq!(token.as_str(), APPLY_PERMISSIONS_TOKEN);
+    next(&mut client, &family[1]);
+    let record = client
+        .authorization_by_openid(OPENID, APPID, SERVICE_ID, &mut body)
+        .expect("query by openid");
+    assert_eq!(record.openid.as_deref(), Some(OPENID));
+    next(&mut client, &family[2]);
+    client
+        .terminate_by_code(
+            AUTHORIZATION_CODE,
+            &TerminateByCode {
+                service_id: SERVICE_ID,
+                reason: TERMINATE_REASON,
+            },
+            &mut body,
+        )
+        .expect("terminate by code");
+    next(&mut client, &family[3]);
+    client
+        .terminate_by_openid(
+            OPENID,
+            &TerminateByOpenid {
+                service_id: SERVICE_ID,
+                appid: APPID,
+                reason: TERMINATE_REASON,
+            },
+            &mut body,
+        )
+        .expect("terminate by openid");
+    next(&mut client, by_code);
+    let record = client
+        .authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, &mut body)
+        .expect("query by code");
+    assert_eq!(record.service_id.as_str(), SERVICE_ID);
+    next(&mut client, b"-");
+    assert_eq!(requests.len(), 5);
+    requests
 }
 
 /// Runs the query on the host over a stream that replays `response` and records the request;
@@ -175,6 +441,16 @@ struct Recorder {
     reply: Vec<u8>,
     at: usize,
     written: Vec<u8>,
+}
+
+impl Recorder {
+    fn new(reply: &[u8]) -> Self {
+        Recorder {
+            reply: reply.to_vec(),
+            at: 0,
+            written: Vec::new(),
+        }
+    }
 }
 
 impl embedded_io::ErrorType for Recorder {

@@ -1,8 +1,8 @@
-//! What the four firmware variants share: the prepared fixture, an in-memory stream, the
+//! What the firmware variants share: the prepared fixture, an in-memory stream, the
 //! instruction meter (SysTick under `-icount shift=0`), stack painting, the counting heap,
 //! wrappers that time each phase of a query, and the semihosting report.
 //!
-//! The variants (`src/bin/`) are measured by `scripts/firmware-report.sh` into `FIRMWARE.md`.
+//! The variants (`src/bin/`) are measured by `report.py` into `FIRMWARE.md`.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -69,6 +69,14 @@ pub fn print_record(record: &AuthorizationRecord) {
     if let Some(level) = record.user_risk_level {
         hprintln!("  user_risk_level            {}", level);
     }
+}
+
+/// Prints that `what` failed and why, and returns `false` (for a check that goes on to the
+/// report, which then fails).
+#[inline(never)]
+pub fn note(what: &str, why: &str) -> bool {
+    hprintln!("{} failed: {}", what, why);
+    false
 }
 
 /// Ends the run with a failure status, naming what failed.
@@ -151,26 +159,119 @@ pub const PARSE_PHASES: &[Phase] = &[Phase {
     to: (Event::End, 0),
 }];
 
+/// What one whole call cost: instructions, allocations and stack, outside and inside RSA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// All instructions of the call.
+    pub total: u64,
+    /// Instructions outside RSA private- and public-key operations.
+    pub outside_rsa: u64,
+    /// Heap allocations outside RSA operations.
+    pub allocs_outside_rsa: u32,
+    /// Deepest stack outside RSA operations.
+    pub stack_outside_rsa: usize,
+    /// Deepest stack inside RSA operations.
+    pub stack_rsa: usize,
+}
+
+/// Sums `phases` of what `meter` recorded; `None` if a phase was not recorded.
+pub fn summarize(meter: &Meter, phases: &[Phase]) -> Option<Summary> {
+    let mut sum = Summary::default();
+    for phase in phases {
+        let work = meter.between(phase.from, phase.to)?;
+        sum.total += work.instructions;
+        if phase.rsa {
+            sum.stack_rsa = sum.stack_rsa.max(work.stack);
+        } else {
+            sum.outside_rsa += work.instructions;
+            sum.allocs_outside_rsa += work.allocations;
+            sum.stack_outside_rsa = sum.stack_outside_rsa.max(work.stack);
+        }
+    }
+    Some(sum)
+}
+
+/// A further call measured before the main one (variant 5's family calls, variant 6's
+/// decryption alone), reported on its own line.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    /// Name as printed.
+    pub name: &'static str,
+    /// Key as parsed by the report script.
+    pub key: &'static str,
+    /// What it cost; `None` if it was not recorded.
+    pub summary: Option<Summary>,
+    /// Whether its result (and its request on the wire, if any) was the expected one.
+    pub ok: bool,
+}
+
 /// Checks the record against the fixture, prints it, the phase counts, the stack high-water
 /// mark and the heap figures, and exits: success only if the record is the expected one, the
-/// request on the wire was the expected one (`request_matched`, where there is a wire) and
-/// nothing was allocated outside RSA operations.
+/// request on the wire was the expected one (`request_matched`, where there is a wire), every
+/// further call in `calls` succeeded, and nothing was allocated outside RSA operations.
+/// `record` is `None` for a run without one (the callback); `fixture_bytes` is the size of the
+/// prepared data the run links (responses, expected requests), so that the report can tell it
+/// from code.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub fn report(
     variant: &str,
     title: &str,
     meter: &Meter,
     phases: &[Phase],
-    record: &AuthorizationRecord,
+    record: Option<&AuthorizationRecord>,
     request_matched: Option<bool>,
+    calls: &[Call],
+    fixture_bytes: usize,
 ) -> ! {
     // Measured before anything is printed, so printing does not count.
     let stack = stack::high_water();
     hprintln!("wxpay firmware example: {} ({})", variant, title);
-    print_record(record);
-    let record_ok = record.service_id.as_str() == params::SERVICE_ID
-        && record.authorization_code.as_deref() == Some(params::AUTHORIZATION_CODE);
+    let record_ok = match record {
+        Some(record) => {
+            print_record(record);
+            record.service_id.as_str() == params::SERVICE_ID
+                && record.authorization_code.as_deref() == Some(params::AUTHORIZATION_CODE)
+        }
+        None => true,
+    };
     let mut ok = record_ok;
+    let (mut calls_stack, mut calls_allocs) = (0usize, 0u32);
+    if !calls.is_empty() {
+        hprintln!(
+            "call                             instructions  outside RSA  allocations  stack bytes"
+        );
+    }
+    for call in calls {
+        let Some(sum) = call.summary else {
+            hprintln!("  {:<30} not recorded", call.name);
+            ok = false;
+            continue;
+        };
+        hprintln!(
+            "  {:<30} {:>12} {:>12} {:>12} {:>12}{}",
+            call.name,
+            sum.total,
+            sum.outside_rsa,
+            sum.allocs_outside_rsa,
+            sum.stack_outside_rsa.max(sum.stack_rsa),
+            if call.ok { "" } else { "  FAILED" }
+        );
+        hprintln!(
+            "REPORT call.{}.total={} call.{}.outside_rsa={} call.{}.allocs_outside_rsa={} call.{}.stack={}",
+            call.key,
+            sum.total,
+            call.key,
+            sum.outside_rsa,
+            call.key,
+            sum.allocs_outside_rsa,
+            call.key,
+            sum.stack_outside_rsa.max(sum.stack_rsa)
+        );
+        ok &= call.ok;
+        calls_stack = calls_stack.max(sum.stack_outside_rsa).max(sum.stack_rsa);
+        calls_allocs += sum.allocs_outside_rsa;
+    }
     if let Some(matched) = request_matched {
         hprintln!(
             "request on the wire: {}",
@@ -219,7 +320,9 @@ pub fn report(
     let stack = stack
         .max(stack_rsa)
         .max(stack_outside_rsa)
+        .max(calls_stack)
         .max(meter.setup_stack());
+
     hprintln!("  {:<30} {:>12}", "total", total);
     hprintln!(
         "  {:<30} {:>12} {:>12} {:>12}",
@@ -253,10 +356,14 @@ pub fn report(
     hprintln!("REPORT stack_rsa={}", stack_rsa);
     hprintln!("REPORT heap_peak={}", heap::peak());
     hprintln!("REPORT heap_arena={}", heap::ARENA_LEN);
-    if allocs_outside_rsa != 0 {
+    hprintln!("REPORT heap_allocations={}", heap::allocations());
+    hprintln!("REPORT fixture={}", fixture_bytes);
+    // The further calls' allocations count against the "none outside RSA" check too.
+    hprintln!("REPORT calls_allocs_outside_rsa={}", calls_allocs);
+    if allocs_outside_rsa + calls_allocs != 0 {
         hprintln!(
             "FAILED: {} heap allocations outside RSA",
-            allocs_outside_rsa
+            allocs_outside_rsa + calls_allocs
         );
         ok = false;
     }
@@ -267,14 +374,42 @@ pub fn report(
     exit(ok)
 }
 
+/// The client the full variants run: every part wrapped so that its phases are recorded.
+#[cfg(feature = "rsa")]
+pub type DeviceClient<'m, 's, S> = wxpay_core::Client<
+    timed::TimedTransport<'m, wxpay_embedded_io::HttpClient<'s, wire::Wire>>,
+    timed::TimedSigner<'m, S>,
+    timed::TimedVerifier<'m, wxpay_core::crypto::rsa::RsaVerifier>,
+    timed::TimedClock<'m, params::FixedClock>,
+    params::StandInRng,
+>;
+
+/// Names a failed client call by its error's kind (no `Debug` formatting, see [`panic`]).
+pub fn client_error<E>(e: &wxpay_core::ClientError<E>) -> &'static str {
+    match e {
+        wxpay_core::ClientError::Request(_) => "request",
+        wxpay_core::ClientError::Transport(_) => "transport",
+        wxpay_core::ClientError::Api(_) => "API error",
+        wxpay_core::ClientError::Verify { .. } => "verification",
+        wxpay_core::ClientError::Parse { .. } => "parse",
+        _ => "other",
+    }
+}
+
 /// The full client over the embedded-io transport and the in-memory stream, with `signer`:
 /// target, nonce, digest, signature, HTTP/1.1 write and read, verify, parse. Exits.
+///
+/// `before` runs first, on the same client, meter and body buffer, and returns further
+/// measured calls for the report (variants 3 and 4: none); it must leave the stream set up
+/// for the query by code. `fixture_bytes`: see [`report`].
 #[cfg(feature = "rsa")]
-pub fn client_example<S: wxpay_core::Signer>(
+pub fn client_example<S: wxpay_core::Signer, const N: usize>(
     variant: &str,
     title: &str,
     signer: S,
     expected_request: &'static [u8],
+    fixture_bytes: usize,
+    before: impl FnOnce(&mut DeviceClient<'_, '_, S>, &Meter, &mut [u8]) -> [Call; N],
 ) -> ! {
     use wxpay_core::Client;
     use wxpay_core::crypto::rsa::RsaVerifier;
@@ -332,6 +467,8 @@ pub fn client_example<S: wxpay_core::Signer>(
         fail("client setup")
     };
 
+    let calls = before(&mut client, &meter, body);
+
     heap::reset_peak();
     meter.mark(Event::Start);
     let record = client.authorization_by_code(
@@ -342,14 +479,7 @@ pub fn client_example<S: wxpay_core::Signer>(
     meter.mark(Event::End);
     let record = match record {
         Ok(record) => record,
-        Err(e) => fail(match e {
-            wxpay_core::ClientError::Request(_) => "query: request",
-            wxpay_core::ClientError::Transport(_) => "query: transport",
-            wxpay_core::ClientError::Api(_) => "query: API error",
-            wxpay_core::ClientError::Verify { .. } => "query: verification",
-            wxpay_core::ClientError::Parse { .. } => "query: parse",
-            _ => "query",
-        }),
+        Err(e) => fail(client_error(&e)),
     };
     let matched = client.transport_mut().inner.stream_mut().request_matched();
     report(
@@ -357,7 +487,9 @@ pub fn client_example<S: wxpay_core::Signer>(
         title,
         &meter,
         meter::CLIENT_PHASES,
-        &record,
+        Some(&record),
         Some(matched),
+        &calls,
+        fixture_bytes,
     )
 }

@@ -113,6 +113,8 @@ pub struct Meter {
     len: Cell<usize>,
     /// Instructions spent in the meter's stack probes, subtracted from every reading.
     probes: Cell<u64>,
+    /// Deepest stack before the first event of the timelines forgotten by [`Meter::clear`].
+    setup: Cell<usize>,
 }
 
 impl Default for Meter {
@@ -135,6 +137,7 @@ impl Meter {
             }; CAPACITY],
             len: Cell::new(0),
             probes: Cell::new(0),
+            setup: Cell::new(0),
         }
     }
 
@@ -155,6 +158,13 @@ impl Meter {
         }
         crate::stack::paint();
         self.probes.set(self.probes.get() + (now() - at));
+    }
+
+    /// Forgets the recorded events, to measure another query on the same timeline. The stack
+    /// reached before the first event is kept for [`Meter::setup_stack`].
+    pub fn clear(&self) {
+        self.setup.set(self.setup_stack());
+        self.len.set(0);
     }
 
     fn samples(&self) -> impl Iterator<Item = (usize, Sample)> + '_ {
@@ -186,9 +196,13 @@ impl Meter {
         })
     }
 
-    /// Deepest stack up to the first event: the setup before the measured work.
+    /// Deepest stack up to the first event: the setup before the measured work (and, after
+    /// [`Meter::clear`], before each first event since, which covers the setup of the run).
     pub fn setup_stack(&self) -> usize {
-        self.samples().next().map_or(0, |(_, s)| s.stack)
+        self.samples()
+            .next()
+            .map_or(0, |(_, s)| s.stack)
+            .max(self.setup.get())
     }
 }
 

@@ -89,3 +89,45 @@ pub const RECORD_JSON: &str = concat!(
     r#""authorization_success_time":"2015-05-20T13:29:35.120+08:00","#,
     r#""user_risk_level":1,"risk_level_version":2,"remark":"微信支付分"}"#
 );
+
+// The rest of the permissions family (variant 5, `full_se_family`).
+
+/// `appid` of the demo merchant's app.
+pub const APPID: &str = "wxd678efh567hg6787";
+/// The user's openid (the record's).
+pub const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
+/// The merchant's own id for a new authorization (pre-authorise).
+pub const NEW_AUTHORIZATION_CODE: &str = "FW2023111500000001";
+/// `notify_url` of the pre-authorisation.
+pub const NOTIFY_URL: &str = "https://api.test.com/payscore/notify";
+/// Termination reason: characters beyond ASCII, counted as characters against the 50 limit.
+pub const TERMINATE_REASON: &str = "用户在设备上解除授权";
+/// The token the prepared pre-authorisation response carries.
+pub const APPLY_PERMISSIONS_TOKEN: &str =
+    "1LLLD3vpwkjLjKWcJg3AHx5ZbVjKmSUd2eQsLRQbLBUwP8cWJdEhGNpeYTexAHEd7p9TpNtRQmcAUsaWDQh0xWfA";
+/// `Wechatpay-Nonce` of each prepared family response, in call order.
+pub const FAMILY_NONCES: [&str; 4] = [
+    "fIRmWaReNoNcE0123456789abcdPRE01",
+    "fIRmWaReNoNcE0123456789abcdOID02",
+    "fIRmWaReNoNcE0123456789abcdTBC03",
+    "fIRmWaReNoNcE0123456789abcdTBO04",
+];
+
+// One callback notification (variant 6, `callback`).
+
+/// The emulator's demo APIv3 key (`adapters/emulator`, `demo::APIV3_KEY`).
+pub const APIV3_KEY: &str = "wxpayDemoApiV3Key-TEST-ONLY-0001";
+/// `resource.nonce` (the AES-GCM nonce, 12 bytes).
+pub const CALLBACK_AEAD_NONCE: &str = "fw2Callback1";
+/// `resource.associated_data` (close events carry `payscore`, as the emulator sends them).
+pub const CALLBACK_ASSOCIATED_DATA: &str = "payscore";
+/// `Wechatpay-Nonce` of the callback's headers.
+pub const CALLBACK_NONCE: &str = "fIRmWaReNoNcE0123456789abcdCALLB";
+/// The notification id.
+pub const CALLBACK_ID: &str = "EV-fw2c0ffee0123456789abcd";
+/// The decrypted payload: the user closed the service, at the device clock's time (Beijing).
+pub const CALLBACK_PAYLOAD: &str = concat!(
+    r#"{"appid":"wxd678efh567hg6787","mchid":"1230000109","service_id":"500001","#,
+    r#""openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","user_service_status":"USER_CLOSE_SERVICE","#,
+    r#""openorclose_time":"20231115061320","authorization_code":"1234323JKHDFE|1243252*"}"#
+);

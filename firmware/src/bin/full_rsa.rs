@@ -20,5 +20,7 @@ fn main() -> ! {
         "full client, RSA-2048 sign and verify",
         signer.with_blinding(StandInRng::new(BLINDING_SEED)),
         fixture::EXPECTED_REQUEST_RSA,
+        fixture::RESPONSE.len() + fixture::EXPECTED_REQUEST_RSA.len(),
+        |_, _, _| [],
     )
 }

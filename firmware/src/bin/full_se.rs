@@ -16,5 +16,7 @@ fn main() -> ! {
         "full client, secure-element signer stub, RSA verify",
         SecureElementStub,
         fixture::EXPECTED_REQUEST_SE,
+        fixture::RESPONSE.len() + fixture::EXPECTED_REQUEST_SE.len(),
+        |_, _, _| [],
     )
 }

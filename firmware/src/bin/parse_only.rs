@@ -25,7 +25,9 @@ fn main() -> ! {
         "parse only",
         &meter,
         PARSE_PHASES,
-        &record,
+        Some(&record),
         None,
+        &[],
+        RECORD_JSON.len(),
     )
 }

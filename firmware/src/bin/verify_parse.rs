@@ -54,7 +54,9 @@ fn main() -> ! {
         "verify + parse",
         &meter,
         VERIFY_PARSE_PHASES,
-        &record,
+        Some(&record),
         None,
+        &[],
+        RECORD_JSON.len() + fixture::SIGNATURE.len() + fixture::TIMESTAMP.len(),
     )
 }
