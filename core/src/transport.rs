@@ -133,7 +133,14 @@ impl ResponseHeaders {
     /// Records one header if it is one the core reads. Values that are not UTF-8 count as
     /// malformed.
     pub fn capture(&mut self, name: &str, value: &[u8]) {
-        let value = core::str::from_utf8(value).ok();
+        // All but one of the headers the core keeps start with "Wechatpay-": a cheap first
+        // test skips most others without comparing whole names.
+        if !name
+            .get(..1)
+            .is_some_and(|c| c.eq_ignore_ascii_case("w") || c.eq_ignore_ascii_case("r"))
+        {
+            return;
+        }
         let eq = |h: &str| h.eq_ignore_ascii_case(name);
         if eq(header::TIMESTAMP) {
             store(
@@ -183,11 +190,14 @@ impl ResponseHeaders {
 
 fn store<const N: usize>(
     slot: &mut Option<String<N>>,
-    value: Option<&str>,
+    value: &[u8],
     name: &'static str,
     malformed: &mut Option<&'static str>,
 ) {
-    let parsed = value.and_then(|v| String::try_from(v.trim_matches([' ', '\t'])).ok());
+    // Only the values kept are checked for UTF-8; the rest are never looked at.
+    let parsed = core::str::from_utf8(value)
+        .ok()
+        .and_then(|v| String::try_from(v.trim_matches([' ', '\t'])).ok());
     match (slot.is_some(), parsed) {
         (false, Some(v)) => *slot = Some(v),
         _ => {
