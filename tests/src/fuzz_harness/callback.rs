@@ -15,7 +15,9 @@ use wxpay_core::callback::{
 use wxpay_core::time::DateTime;
 use wxpay_core::verify::{self, MAX_CLOCK_SKEW_SECS};
 
-use super::{FUZZ_NOW, marker_keys, reference_object, reference_str, split_message};
+use super::{
+    FUZZ_NOW, SIGNATURE_MARKER, marker_keys, reference_object, reference_str, split_message,
+};
 
 /// The APIv3 key [`callback`] decrypts with (the seeds in `fuzz/corpus/callback/` were
 /// encrypted with it by `fuzz/make_seeds.py`).
@@ -215,9 +217,11 @@ fn check_notification(
     let signed_at: i64 = timestamp.parse().unwrap_or(i64::MIN);
     assert!((FUZZ_NOW - signed_at).abs() <= MAX_CLOCK_SKEW_SECS);
     let signature = headers.signature.as_deref().unwrap_or_default();
-    assert!(
-        signature.starts_with("Wl"),
-        "not marker-signed: {signature}"
+    let signature = Base64::decode_vec(signature).unwrap_or_default();
+    assert_eq!(
+        signature.first(),
+        Some(&SIGNATURE_MARKER),
+        "not marker-signed"
     );
 
     assert!(
