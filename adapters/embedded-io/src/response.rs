@@ -229,7 +229,11 @@ fn parse_head<E, const H: usize>(
         Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders { limit: H }),
         Err(_) => return Err(Error::MalformedHead),
     };
-    let status = response.code.ok_or(Error::MalformedHead)?;
+    // httparse takes any three digits; below 100 is no HTTP status (RFC 9110, 15).
+    let status = response
+        .code
+        .filter(|code| *code >= 100)
+        .ok_or(Error::MalformedHead)?;
     let version = response.version.ok_or(Error::MalformedHead)?;
     let mut length: Option<u64> = None;
     let mut transfer_encoding = None;

@@ -123,6 +123,8 @@ fn build_cases() -> Vec<Case> {
         Case { name: "empty lines, then garbage", raw: raw("\n\n\n{}"),                                            want: Err(Error::Truncated) },
         Case { name: "empty lines, then not HTTP", raw: raw("\r\n\r\nhello there\r\n\r\n"),                    want: Err(Error::MalformedHead) },
         Case { name: "bad status code",          raw: raw("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"),           want: Err(Error::MalformedHead) },
+        // Found by the http_response fuzz target: "050" came back as status 50.
+        Case { name: "status below 100",         raw: raw("HTTP/1.1 050 Continue\r\nContent-Length: 0\r\n\r\n"),   want: Err(Error::MalformedHead) },
         Case { name: "HTTP/2 status line",       raw: raw("HTTP/2 200\r\n\r\n"),                                      want: Err(Error::MalformedHead) },
         Case { name: "space in header name",     raw: raw("HTTP/1.1 200 OK\r\nContent Length: 2\r\n\r\n{}"),        want: Err(Error::MalformedHead) },
         Case { name: "CR without LF",            raw: raw("HTTP/1.1 200 OK\rContent-Length: 2\r\n\r\n{}"),           want: Err(Error::MalformedHead) },
