@@ -203,6 +203,241 @@ AUTHS.update(
     }
 )
 
+# Callbacks (PROTOCOL.md §5): envelopes whose resource really was encrypted with the harness's
+# APIv3 key, so the fuzzer starts past the signature, the decryption and into the payload.
+APIV3_KEY = b"wxpayFuzzApiV3Key0123456789abcde"  # FUZZ_APIV3_KEY in the harness
+OTHER_KEY = b"0123456789abcdefwxpayFuzzApiV3Ke"
+CB_NONCE = "fqzyA1b2C3d4"  # 12 ASCII bytes
+
+OPEN_PAYLOAD = (
+    '{"appid":"wxd678efh567hg6787","mchid":"1230000109","service_id":"500001",'
+    '"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","user_service_status":"USER_OPEN_SERVICE",'
+    '"openorclose_time":"20190730163659","authorization_code":"1234323JKHDFE1243252"}'
+)
+CLOSE_PAYLOAD = (
+    '{"appid":"wxd678efh567hg6787","mchid":"1230000109","service_id":"500001",'
+    '"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","user_service_status":"USER_CLOSE_SERVICE",'
+    '"openorclose_time":"20190731093000","authorization_code":"1234323JKHDFE1243252",'
+    '"out_request_no":"REQ-20190731-0001"}'
+)
+
+
+def seal(plaintext, key=APIV3_KEY, nonce=CB_NONCE, aad=""):
+    """base64(AES-256-GCM ciphertext || tag): deterministic, the nonce is fixed."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # pip install cryptography
+
+    if isinstance(plaintext, str):
+        plaintext = plaintext.encode()
+    return base64.b64encode(AESGCM(key).encrypt(nonce.encode(), plaintext, aad.encode())).decode()
+
+
+def envelope(
+    payload=OPEN_PAYLOAD,
+    event_type="PAYSCORE.USER_OPEN_SERVICE",
+    aad="",
+    ciphertext=None,
+    nonce=CB_NONCE,
+    algorithm="AEAD_AES_256_GCM",
+    extra="",
+    resource_extra="",
+    event_id='"EV-2018022511223320873"',
+):
+    if ciphertext is None:
+        ciphertext = seal(payload, nonce=nonce if len(nonce) == 12 else CB_NONCE, aad=aad)
+    head = '"id":%s,' % event_id if event_id is not None else ""
+    return (
+        "{" + head + '"create_time":"2019-07-30T16:36:59+08:00","resource_type":"encrypt-resource",'
+        '"event_type":"%s","resource":{"algorithm":"%s","ciphertext":"%s","nonce":"%s",'
+        '"associated_data":"%s","original_type":"payscore"%s},"summary":"\u652f\u4ed8\u5206\u901a\u77e5"%s}'
+        % (event_type, algorithm, ciphertext, nonce, aad, resource_extra, extra)
+    )
+
+
+def callback(body, **kw):
+    return response(body, status="POST", **kw)
+
+
+CALLBACKS = {
+    "open": callback(envelope()),
+    "close": callback(envelope(CLOSE_PAYLOAD, "PAYSCORE.USER_CLOSE_SERVICE")),
+    "other-event": callback(envelope('{"out_order_no":"1234323JKHDFE1243252"}', "PAYSCORE.USER_CONFIRM")),
+    "other-event-not-json": callback(envelope("not json at all", "PAYSCORE.USER_PAID")),
+    "aad-certificate": callback(envelope(aad="certificate")),
+    "aad-mismatch": callback(envelope(ciphertext=seal(OPEN_PAYLOAD, aad="certificate"))),
+    "aad-null": callback(envelope().replace('"associated_data":""', '"associated_data":null')),
+    "aad-absent": callback(envelope().replace('"associated_data":"",', "")),
+    "escaped-ciphertext": callback(envelope(CLOSE_PAYLOAD, "PAYSCORE.USER_CLOSE_SERVICE").replace("/", "\\/")),
+    "unicode-escaped-fields": callback(
+        envelope().replace('"id":"EV-', '"\\u0069d":"EV-').replace("USER_OPEN_SERVICE\"", "USER_\\u004fPEN_SERVICE\"", 1)
+    ),
+    "pretty": callback(json.dumps(json.loads(envelope()), indent=2, ensure_ascii=False)),
+    "payload-minimal": callback(envelope("{}")),
+    "payload-nulls-unknown": callback(
+        envelope('{"appid":null,"openid":null,"x":{"y":[1,2,{"z":null}]},"user_service_status":"USER_OPEN_SERVICE"}')
+    ),
+    "payload-escapes": callback(envelope('{"openid":"o\\u4e2d\\ud83d\\ude00\\/\\"","mchid":"\\u0031"}')),
+    "payload-duplicate": callback(envelope('{"openid":"a","openid":"b"}')),
+    "payload-wrong-type": callback(envelope('{"openid":5}')),
+    "payload-too-long": callback(envelope('{"appid":"%s"}' % ("a" * 33))),
+    "payload-at-capacity": callback(envelope('{"openid":"%s","out_request_no":"%s"}' % ("o" * 128, "r" * 64))),
+    "payload-trailing": callback(envelope(OPEN_PAYLOAD + " x")),
+    "payload-invalid-utf8": callback(envelope(b'{"openid":"\xff"}')),
+    "payload-empty": callback(envelope("", "PAYSCORE.USER_CLOSE_SERVICE")),
+    "wrong-key": callback(envelope(ciphertext=seal(OPEN_PAYLOAD, key=OTHER_KEY))),
+    "tampered": callback(envelope(ciphertext=seal(OPEN_PAYLOAD)[:-8] + "AAAAAAA=")),
+    "truncated-tag": callback(envelope(ciphertext=base64.b64encode(b"0123456789").decode())),
+    "empty-ciphertext": callback(envelope(ciphertext="")),
+    "bad-base64": callback(envelope(ciphertext="not*base64")),
+    "unpadded-base64": callback(envelope(ciphertext=seal("{\"a\":1}").rstrip("="))),
+    "short-nonce": callback(envelope(nonce="short")),
+    "long-nonce": callback(envelope(nonce="0123456789abcdef")),
+    "other-algorithm": callback(envelope(algorithm="AEAD_SM4_GCM")),
+    "missing-id": callback(envelope(event_id=None)),
+    "id-not-string": callback(envelope(event_id="12345")),
+    "missing-resource": callback('{"id":"EV-1","event_type":"PAYSCORE.USER_OPEN_SERVICE"}'),
+    "resource-not-object": callback('{"id":"EV-1","event_type":"PAYSCORE.USER_OPEN_SERVICE","resource":"x"}'),
+    "duplicate-resource": callback(envelope(extra=',"resource":{"original_type":"payscore"}')),
+    "duplicate-ciphertext": callback(envelope(resource_extra=',"ciphertext":"%s"' % seal('{"openid":"second"}'))),
+    "skew-300": callback(envelope(), timestamp=str(int(NOW) + 300)),
+    "skew-301": callback(envelope(), timestamp=str(int(NOW) - 301)),
+    "reject-serial": callback(envelope(), serial=REJECT_SERIAL),
+    "unsigned": envelope(),
+    "not-json": callback("not json"),
+}
+
+
+# The decrypted payloads on their own, and apply_permissions_token bodies.
+PAYLOADS = {
+    "open": OPEN_PAYLOAD,
+    "close": CLOSE_PAYLOAD,
+    "empty-object": "{}",
+    "nulls": '{"appid":null,"mchid":null,"service_id":null,"openid":null,"user_service_status":null,'
+    '"openorclose_time":null,"authorization_code":null,"out_request_no":null}',
+    "at-capacity": '{"appid":"%s","openid":"%s","out_request_no":"%s"}' % ("a" * 32, "o" * 128, "r" * 64),
+    "over-capacity": '{"out_request_no":"%s"}' % ("r" * 65),
+    "duplicate": '{"mchid":"1","mchid":"2"}',
+    "wrong-type": '{"service_id":500001}',
+    "escapes": '{"openid":"\\u4e2d\\ud83d\\ude00\\/\\\\\\"","authorization_code":"a|b*c"}',
+    "bad-time": '{"openorclose_time":"20230229250000"}',
+    "rfc3339-time": '{"openorclose_time":"2019-07-30T16:36:59+08:00"}',
+    "unknown-nested": '{"x":[{"y":{"z":[true,false,null,-1.5e3]}}],"openid":"o"}',
+    "token": '{"apply_permissions_token":"1LEMWZu7WZPNWd7TflsqZfSBy5dVvG3mJz3Ccp9c5mNg"}',
+    "token-at-capacity": '{"apply_permissions_token":"%s"}' % ("t" * 300),
+    "token-over-capacity": '{"apply_permissions_token":"%s"}' % ("t" * 301),
+    "token-null": '{"apply_permissions_token":null}',
+    "token-duplicate": '{"apply_permissions_token":"a","apply_permissions_token":"b"}',
+    "token-and-event": '{"apply_permissions_token":"t","openid":"o","service_id":"s","appid":"a","mchid":"m"}',
+    "array": "[]",
+    "truncated": '{"openid":"o',
+    "empty": "",
+}
+PAYLOADS_BYTES = {
+    "invalid-utf8": b'{"openid":"\xc3"}',
+}
+
+
+# HTTP responses. Three settings bytes first: read sizes (0 whole, else a generator seed),
+# body buffer (8-byte steps), scratch buffer (request head + 8-byte steps); then the peer's bytes.
+def peer(raw, reads=7, body_steps=128, scratch_steps=96):
+    if isinstance(raw, str):
+        raw = raw.encode()
+    return bytes([reads, body_steps, scratch_steps]) + raw
+
+
+SIGNED_HEAD = (
+    "Request-ID: 08F78BB5AF0610D302\r\nWechatpay-Nonce: %s\r\nWechatpay-Serial: %s\r\n"
+    "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048\r\nWechatpay-Timestamp: %s\r\n"
+    "Wechatpay-Signature: %s\r\n" % (NONCE, SERIAL, NOW, MARKER_SIG)
+)
+
+
+def chunked(body, sizes):
+    """The body in chunks of these sizes (bytes, so a chunk may end inside a character)."""
+    out, rest = b"", body.encode()
+    for size in sizes + [len(rest)]:
+        piece, rest = rest[:size], rest[size:]
+        if piece:
+            out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+def length_resp(body, status="200 OK", extra=""):
+    return "HTTP/1.1 %s\r\nServer: nginx\r\n%s%sContent-Length: %d\r\n\r\n%s" % (
+        status, SIGNED_HEAD, extra, len(body.encode()), body)
+
+
+NOT_FOUND = '{"code":"ORDER_NOT_EXIST","message":"\u7528\u6237\u672a\u6388\u6743"}'
+HTTP = {
+    "length": peer(length_resp(FULL)),
+    "length-whole-reads": peer(length_resp(FULL), reads=0),
+    "length-one-byte-steps": peer(length_resp(FULL), reads=1),
+    "chunked": peer(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + SIGNED_HEAD + "\r\n").encode() + chunked(FULL, [10, 1, 100])),
+    "chunked-utf8-split": peer(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(NOT_FOUND, [38, 4])),
+    "chunked-ext-trailer": peer(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n2;name=val\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    ),
+    "chunked-uppercase-hex": peer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n"),
+    "chunked-bad-size": peer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+    "chunked-missing-crlf": peer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}0\r\n\r\n"),
+    "until-close": peer("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + FULL),
+    "http10": peer("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
+    "no-content": peer("HTTP/1.1 204 No Content\r\n" + SIGNED_HEAD + "\r\n"),
+    "no-content-with-length": peer("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"),
+    "not-modified": peer("HTTP/1.1 304 Not Modified\r\n\r\n"),
+    "continue": peer("HTTP/1.1 100 Continue\r\n\r\n" + length_resp(NOT_FOUND, "404 Not Found")),
+    "too-many-continues": peer("HTTP/1.1 100 Continue\r\n\r\n" * 5 + length_resp("{}")),
+    "bare-lf": peer("HTTP/1.1 200 OK\nContent-Length: 2\n\n{}"),
+    "pipelined": peer(length_resp("{}") + length_resp(NOT_FOUND, "404 Not Found")),
+    "pipelined-chunked": peer(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked("{}", []) + b"HTTP/1.1 204 No Content\r\n\r\n"
+    ),
+    "stray-after-length": peer(length_resp("{}") + "junk"),
+    "stray-after-204": peer("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n"),
+    "both-framings": peer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}"),
+    "repeated-length-agrees": peer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n{}"),
+    "repeated-length-differs": peer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x"),
+    "length-not-number": peer("HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}"),
+    "length-huge": peer("HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n{}"),
+    "body-too-large": peer(length_resp(FULL), body_steps=8),
+    "body-exactly-fits": peer("HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n" + "x" * 16, body_steps=2),
+    "gzip": peer("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}"),
+    "too-many-headers": peer("HTTP/1.1 200 OK\r\n" + "".join("X-%d: 1\r\n" % i for i in range(9)) + "Content-Length: 0\r\n\r\n"),
+    "head-too-large": peer("HTTP/1.1 200 OK\r\nX-Long: " + "y" * 300 + "\r\n\r\n", scratch_steps=0),
+    "malformed-status": peer("HTTP/1.1 2000 OK\r\n\r\n"),
+    "not-http": peer("SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+    "truncated-head": peer("HTTP/1.1 200 OK\r\nContent-Len"),
+    "truncated-body": peer(length_resp(FULL)[:-7]),
+    "empty": peer(""),
+    "malformed-header-values": peer(
+        b"HTTP/1.1 200 OK\r\nWechatpay-Nonce: \xff\r\nRequest-ID: " + b"r" * 70 + b"\r\nContent-Length: 0\r\n\r\n"
+    ),
+}
+
+
+# ObjectWriter and the permissions bodies: one string per line.
+WRITER = {
+    "pre-authorization": "500001\nwxd678efh567hg6787\n1234323JKHDFE1243252\nhttps://api.test.com/payscore/notify",
+    "pre-authorization-chinese-url": "500001\nwxd678efh567hg6787\n1234323JKHDFE1243252\nhttps://\u5546\u6237.example.com/\u652f\u4ed8\u5206/\u901a\u77e5",
+    "terminate": "500001\n\u7528\u6237\u8981\u6c42\u89e3\u9664\u6388\u6743",
+    "terminate-openid": "500001\nwxd678efh567hg6787\n\u7528\u6237\u8981\u6c42",
+    "reason-50-chars": "1\n" + "\u9000" * 50 + "\n" + "r" * 50,
+    "reason-51-chars": "1\n" + "\u9000" * 51 + "\n" + "r" * 51,
+    "at-capacity": "s" * 32 + "\n" + "a" * 32 + "\n" + "c" * 32 + "\n" + "u" * 255,
+    "over-capacity": "s" * 33 + "\n" + "a" * 33 + "\n" + "c" * 33 + "\n" + "u" * 256,
+    "escapes": 'q"uote\nback\\slash\ntab\tand\x01\x1f\ncr\r',
+    "controls-url": "1\na\nc\n" + "\x01" * 255,
+    "non-bmp": "1\n\U0001f642\nc",
+    "empty-fields": "\n\n\n",
+    "empty": "",
+    "one-key": "k",
+    "long-key": "k" * 60 + "\nv\n" + "x" * 48 + "\nw",
+    "many-members": "\n".join("k%d\nv%d" % (i, i) for i in range(30)),
+    "del-and-c1": "\x7f\n\u0085\u2028\u2029",
+}
+WRITER_BYTES = {
+    "invalid-utf8": b"1\n\xff\xfe\nc",
+}
+
 
 def write(target, seeds):
     out = FUZZ / "corpus" / target
@@ -220,4 +455,8 @@ total += write("api_error", {**API_ERRORS, **API_ERRORS_BYTES})
 total += write("verify", {**VERIFY, **VERIFY_BYTES})
 total += write("target_roundtrip", TARGETS)
 total += write("authorization_roundtrip", AUTHS)
+total += write("callback", CALLBACKS)
+total += write("callback_payload", {**PAYLOADS, **PAYLOADS_BYTES})
+total += write("http_response", HTTP)
+total += write("json_writer", {**WRITER, **WRITER_BYTES})
 print("wrote", total, "seeds")

@@ -292,26 +292,54 @@ fn parse_envelope(body: &[u8], work: &mut [u8]) -> Result<Envelope, CallbackErro
         original_type: None,
         ciphertext_len: None,
     };
+    // A repeated field is refused, as in every parser here: otherwise two `resource` objects
+    // would merge into one that neither of them is, while other JSON readers keep the last.
+    let mut seen = Seen::default();
+    let mut seen_in_resource = Seen::default();
     let parsed = Reader::object(body, |key, r| {
         match key {
-            "id" => env.id = Some(r.read_str("id")?),
-            "create_time" => env.create_time = r.read_opt_str("create_time")?,
-            "event_type" => env.event_type = Some(r.read_str("event_type")?),
-            "resource" => r.read_object("resource", |key, r| {
-                match key {
-                    "algorithm" => env.algorithm = Some(r.read_str("algorithm")?),
-                    "nonce" => env.nonce = Some(r.read_str("nonce")?),
-                    "associated_data" => {
-                        env.associated_data = r.read_opt_str("associated_data")?;
+            "id" => {
+                seen.mark(0, "id")?;
+                env.id = Some(r.read_str("id")?);
+            }
+            "create_time" => {
+                seen.mark(1, "create_time")?;
+                env.create_time = r.read_opt_str("create_time")?;
+            }
+            "event_type" => {
+                seen.mark(2, "event_type")?;
+                env.event_type = Some(r.read_str("event_type")?);
+            }
+            "resource" => {
+                seen.mark(3, "resource")?;
+                r.read_object("resource", |key, r| {
+                    let seen = &mut seen_in_resource;
+                    match key {
+                        "algorithm" => {
+                            seen.mark(0, "algorithm")?;
+                            env.algorithm = Some(r.read_str("algorithm")?);
+                        }
+                        "nonce" => {
+                            seen.mark(1, "nonce")?;
+                            env.nonce = Some(r.read_str("nonce")?);
+                        }
+                        "associated_data" => {
+                            seen.mark(2, "associated_data")?;
+                            env.associated_data = r.read_opt_str("associated_data")?;
+                        }
+                        "original_type" => {
+                            seen.mark(3, "original_type")?;
+                            env.original_type = r.read_opt_str("original_type")?;
+                        }
+                        "ciphertext" => {
+                            seen.mark(4, "ciphertext")?;
+                            env.ciphertext_len = Some(r.read_str_bytes("ciphertext", work)?);
+                        }
+                        _ => r.skip_value()?,
                     }
-                    "original_type" => env.original_type = r.read_opt_str("original_type")?,
-                    "ciphertext" => {
-                        env.ciphertext_len = Some(r.read_str_bytes("ciphertext", work)?)
-                    }
-                    _ => r.skip_value()?,
-                }
-                Ok(())
-            })?,
+                    Ok(())
+                })?;
+            }
             _ => r.skip_value()?,
         }
         Ok(())
@@ -445,6 +473,39 @@ mod tests {
             Some(CallbackError::BadKeyLength)
         );
         assert_eq!(format!("{key:?}"), "ApiV3Key(<redacted>)");
+    }
+
+    /// Found by the callback fuzz target: two `resource` objects merged into one that was
+    /// neither (serde_json keeps the last). Any repeated known field is refused now.
+    #[test]
+    fn envelope_refuses_repeated_fields() {
+        let resource =
+            r#"{"algorithm":"AEAD_AES_256_GCM","ciphertext":"AAAA","nonce":"fqzyA1b2C3d4"}"#;
+        #[rustfmt::skip]
+        let cases: &[(std::string::String, &str)] = &[
+            (format!(r#"{{"id":"1","event_type":"E","resource":{resource},"resource":{{"original_type":"p"}}}}"#), "resource"),
+            (format!(r#"{{"id":"1","id":"2","event_type":"E","resource":{resource}}}"#), "id"),
+            (format!(r#"{{"id":"1","event_type":"E","event_type":"F","resource":{resource}}}"#), "event_type"),
+            (r#"{"create_time":null,"create_time":"t","id":"1"}"#.into(), "create_time"),
+            (r#"{"resource":{"ciphertext":"AAAA","ciphertext":"BBBB"}}"#.into(), "ciphertext"),
+            (r#"{"resource":{"nonce":"a","nonce":"b"}}"#.into(), "nonce"),
+            (r#"{"resource":{"algorithm":"a","algorithm":"b"}}"#.into(), "algorithm"),
+            (r#"{"resource":{"associated_data":"","associated_data":"x"}}"#.into(), "associated_data"),
+            (r#"{"resource":{"original_type":"a","original_type":"b"}}"#.into(), "original_type"),
+        ];
+        for (body, field) in cases {
+            let mut work = [0u8; 64];
+            assert_eq!(
+                parse_envelope(body.as_bytes(), &mut work).err(),
+                Some(CallbackError::Envelope(ParseError::DuplicateField {
+                    field
+                })),
+                "{body}"
+            );
+        }
+        let mut work = [0u8; 64];
+        let once = format!(r#"{{"id":"1","event_type":"E","resource":{resource},"x":1,"x":2}}"#);
+        assert!(parse_envelope(once.as_bytes(), &mut work).is_ok());
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! - [`target_roundtrip`], one field per line: `segment\nkey\nvalue\nkey\nvalue…`.
 //! - [`authorization_roundtrip`], one field per line:
 //!   `mchid\nserial_no\nnonce\ntimestamp\nMETHOD\ntarget\nbody` (the body may span lines).
+//! - [`callback`] takes head lines and a body, like [`verify`]; [`callback_payload`] the
+//!   decrypted payload bytes.
+//! - [`http_response`]: three bytes of settings (read sizes, body and scratch buffer sizes),
+//!   then the bytes the peer sends.
+//! - [`json_writer`], one string per line: `key\nvalue\nkey\nvalue…`.
 
 use std::cell::Cell;
 use std::string::String;
@@ -31,6 +36,14 @@ use wxpay_core::sign::{
 use wxpay_core::time::DateTime;
 use wxpay_core::verify::{self, MAX_CLOCK_SKEW_SECS, PlatformKeys, SIGNTEST_PREFIX, Verifier};
 use wxpay_core::{Error, Method, ResponseHeaders};
+
+mod callback;
+mod http;
+mod json_writer;
+
+pub use callback::{FUZZ_APIV3_KEY, callback, callback_payload};
+pub use http::http_response;
+pub use json_writer::json_writer;
 
 /// The serial under which [`MarkerVerifier`] accepts signatures in [`verify`].
 pub const FUZZ_SERIAL: &str = "PUB_KEY_ID_0114232134912410000000000000";

@@ -189,9 +189,16 @@ fn read_head<S: Read, const H: usize>(
     }
 }
 
-/// True if `data` holds `\n\n` or `\n\r\n` ending at or after `from`.
+/// True if `data` holds `\n\n` or `\n\r\n` ending at or after `from`, after the first byte
+/// that is not a line end. Empty lines before the status line do not count: httparse skips
+/// them and answers `Partial`, and as no later blank line would come, an error further on
+/// (garbage instead of a status line) would go unseen with small reads while whole reads
+/// report it: the outcome would depend on how the reads fall.
 fn has_blank_line(data: &[u8], from: usize) -> bool {
-    let mut at = from.max(1);
+    let Some(content) = data.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
+        return false;
+    };
+    let mut at = from.max(content + 2);
     // Jump from line feed to line feed: a plain byte search is the cheap part on a small core.
     while let Some(offset) = data
         .get(at..)
@@ -222,7 +229,11 @@ fn parse_head<E, const H: usize>(
         Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders { limit: H }),
         Err(_) => return Err(Error::MalformedHead),
     };
-    let status = response.code.ok_or(Error::MalformedHead)?;
+    // httparse takes any three digits; below 100 is no HTTP status (RFC 9110, 15).
+    let status = response
+        .code
+        .filter(|code| *code >= 100)
+        .ok_or(Error::MalformedHead)?;
     let version = response.version.ok_or(Error::MalformedHead)?;
     let mut length: Option<u64> = None;
     let mut transfer_encoding = None;
@@ -301,6 +312,12 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\n",     0,  false),
             (b"\n",                      0,  false),
             (b"\r\n",                    0,  false),
+            // Found by the http_response fuzz target: leading empty lines are no head end.
+            (b"\n\n\n{}",                 0,  false),
+            (b"\r\n\r\n",                0,  false),
+            (b"\r\n\r\nX\n\n",           0,  true),
+            (b"\nX\r\n\r\n",             3,  true),
+            (b"\nX\n",                   0,  false),
         ];
         for (data, from, want) in cases {
             assert_eq!(has_blank_line(data, *from), *want, "{data:?} from {from}");

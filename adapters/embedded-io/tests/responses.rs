@@ -95,6 +95,7 @@ fn build_cases() -> Vec<Case> {
         Case { name: "100 continue first",       raw: continue_then(2),                                                want: ok(200, short, true) },
         Case { name: "HTTP/1.0",                 raw: raw(&String::from_utf8_lossy(&signed_200(short, Framing::Length)).replacen("HTTP/1.1", "HTTP/1.0", 1)), want: ok(200, short, false) },
         Case { name: "chunk ext and trailer",    raw: raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\n{}\r\n0\r\nX-T: 1\r\n\r\n"), want: ok(200, "{}", true) },
+        Case { name: "empty lines first",        raw: raw("\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), want: ok(200, "{}", true) },
         Case { name: "bare LF line ends",        raw: raw("HTTP/1.1 200 OK\nContent-Length: 2\n\n{}"),               want: ok(200, "{}", true) },
         Case { name: "repeated equal length",    raw: raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"), want: ok(200, "{}", true) },
         Case { name: "stray bytes after length", raw: stray,                                                           want: ok(200, short, false) },
@@ -118,7 +119,12 @@ fn build_cases() -> Vec<Case> {
         Case { name: "too many 100 continue",    raw: continue_then(5),                                                want: Err(Error::MalformedFraming) },
         // Malformed.
         Case { name: "not HTTP",                 raw: raw("hello there\r\n\r\n"),                                     want: Err(Error::MalformedHead) },
+        // Found by the http_response fuzz target: whole reads said MalformedHead, small ones Truncated.
+        Case { name: "empty lines, then garbage", raw: raw("\n\n\n{}"),                                            want: Err(Error::Truncated) },
+        Case { name: "empty lines, then not HTTP", raw: raw("\r\n\r\nhello there\r\n\r\n"),                    want: Err(Error::MalformedHead) },
         Case { name: "bad status code",          raw: raw("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"),           want: Err(Error::MalformedHead) },
+        // Found by the http_response fuzz target: "050" came back as status 50.
+        Case { name: "status below 100",         raw: raw("HTTP/1.1 050 Continue\r\nContent-Length: 0\r\n\r\n"),   want: Err(Error::MalformedHead) },
         Case { name: "HTTP/2 status line",       raw: raw("HTTP/2 200\r\n\r\n"),                                      want: Err(Error::MalformedHead) },
         Case { name: "space in header name",     raw: raw("HTTP/1.1 200 OK\r\nContent Length: 2\r\n\r\n{}"),        want: Err(Error::MalformedHead) },
         Case { name: "CR without LF",            raw: raw("HTTP/1.1 200 OK\rContent-Length: 2\r\n\r\n{}"),           want: Err(Error::MalformedHead) },

@@ -27,7 +27,8 @@ pub const BY_CODE_PATH: &str = "/v3/payscore/permissions/authorization-code";
 pub const BY_OPENID_PATH: &str = "/v3/payscore/permissions/openid";
 /// Longest termination reason, in characters (not bytes).
 pub const REASON_MAX_CHARS: usize = 50;
-/// Room for any request body of this family.
+/// Room for any request body of this family whose fields hold no control characters (each
+/// of those is escaped to six bytes, `\u00XX`; a longer body is `BufferTooSmall { needed }`).
 pub const BODY_CAPACITY: usize = 1024;
 /// Capacity of an `apply_permissions_token`.
 pub const TOKEN_CAPACITY: usize = 300;
