@@ -231,6 +231,23 @@ pub trait Transport {
     ) -> Result<ResponseHead, Self::Error>;
 }
 
+/// One async request/response exchange: the twin of [`Transport`] for embassy
+/// (`embedded-io-async`) and tokio hosts. TLS belongs to the implementor.
+///
+/// Dropping the future at any await point must leave the transport usable (a half-read
+/// connection is closed, not reused).
+#[allow(async_fn_in_trait)]
+pub trait AsyncTransport {
+    /// The transport's own error.
+    type Error: fmt::Debug;
+    /// Sends `request` and reads the response.
+    async fn execute(
+        &mut self,
+        request: &Request<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ResponseHead, Self::Error>;
+}
+
 impl<T: Transport + ?Sized> Transport for &mut T {
     type Error = T::Error;
     fn execute(
