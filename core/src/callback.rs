@@ -13,7 +13,7 @@ use heapless::String;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{ParseError, VerifyError};
-use crate::json::{Reader, Seen};
+use crate::json::Reader;
 use crate::time::DateTime;
 use crate::transport::ResponseHeaders;
 use crate::verify::{PlatformKeys, Verifier, verify_response};
@@ -165,74 +165,31 @@ pub fn encrypt_in_place<'d>(
     Ok(data)
 }
 
-/// The decrypted payload of a `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE` event. Parsed
-/// tolerantly: any field may be absent, unknown fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UserServiceEvent {
-    /// `appid`.
-    pub appid: Option<String<32>>,
-    /// `mchid`.
-    pub mchid: Option<String<32>>,
-    /// `service_id`.
-    pub service_id: Option<String<32>>,
-    /// `openid`.
-    pub openid: Option<String<128>>,
-    /// `user_service_status`: `USER_OPEN_SERVICE` or `USER_CLOSE_SERVICE`.
-    pub user_service_status: Option<String<32>>,
-    /// `openorclose_time`, compact `yyyyMMddHHmmss` (Beijing time), exactly as received.
-    pub openorclose_time: Option<String<32>>,
-    /// `authorization_code`.
-    pub authorization_code: Option<String<32>>,
-    /// `out_request_no`, when present.
-    pub out_request_no: Option<String<64>>,
+crate::record! {
+    /// The decrypted payload of a `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE` event. Parsed
+    /// tolerantly: any field may be absent, unknown fields are ignored.
+    #[derive(Default)]
+    pub struct UserServiceEvent {
+        /// `appid`.
+        appid: Option<String<32>>,
+        /// `mchid`.
+        mchid: Option<String<32>>,
+        /// `service_id`.
+        service_id: Option<String<32>>,
+        /// `openid`.
+        openid: Option<String<128>>,
+        /// `user_service_status`: `USER_OPEN_SERVICE` or `USER_CLOSE_SERVICE`.
+        user_service_status: Option<String<32>>,
+        /// `openorclose_time`, compact `yyyyMMddHHmmss` (Beijing time), exactly as received.
+        openorclose_time: Option<String<32>>,
+        /// `authorization_code`.
+        authorization_code: Option<String<32>>,
+        /// `out_request_no`, when present.
+        out_request_no: Option<String<64>>,
+    }
 }
 
 impl UserServiceEvent {
-    /// Parses a decrypted payload.
-    pub fn from_json(plaintext: &[u8]) -> Result<Self, ParseError> {
-        let mut e = UserServiceEvent::default();
-        let mut seen = Seen::default();
-        Reader::object(plaintext, |key, r| {
-            match key {
-                "appid" => {
-                    seen.mark(0, "appid")?;
-                    e.appid = r.read_opt_str("appid")?;
-                }
-                "mchid" => {
-                    seen.mark(1, "mchid")?;
-                    e.mchid = r.read_opt_str("mchid")?;
-                }
-                "service_id" => {
-                    seen.mark(2, "service_id")?;
-                    e.service_id = r.read_opt_str("service_id")?;
-                }
-                "openid" => {
-                    seen.mark(3, "openid")?;
-                    e.openid = r.read_opt_str("openid")?;
-                }
-                "user_service_status" => {
-                    seen.mark(4, "user_service_status")?;
-                    e.user_service_status = r.read_opt_str("user_service_status")?;
-                }
-                "openorclose_time" => {
-                    seen.mark(5, "openorclose_time")?;
-                    e.openorclose_time = r.read_opt_str("openorclose_time")?;
-                }
-                "authorization_code" => {
-                    seen.mark(6, "authorization_code")?;
-                    e.authorization_code = r.read_opt_str("authorization_code")?;
-                }
-                "out_request_no" => {
-                    seen.mark(7, "out_request_no")?;
-                    e.out_request_no = r.read_opt_str("out_request_no")?;
-                }
-                _ => r.skip_value()?,
-            }
-            Ok(())
-        })?;
-        Ok(e)
-    }
-
     /// `openorclose_time` parsed (Beijing time), if present and well formed.
     pub fn openorclose_datetime(&self) -> Option<DateTime> {
         self.openorclose_time
@@ -279,73 +236,69 @@ struct Envelope {
     ciphertext_len: Option<usize>,
 }
 
+/// Reads a member into its slot; a second sighting is refused (the slot is `Some` once seen,
+/// even for `null`), whatever the number of fields.
+fn once<T>(
+    slot: &mut Option<T>,
+    field: &'static str,
+    read: impl FnOnce() -> Result<T, ParseError>,
+) -> Result<(), ParseError> {
+    if slot.is_some() {
+        return Err(ParseError::DuplicateField { field });
+    }
+    *slot = Some(read()?);
+    Ok(())
+}
+
 /// Parses the envelope, copying `resource.ciphertext` (base64 text) into `work` (as much as
 /// fits; `ciphertext_len` is the whole length).
 fn parse_envelope(body: &[u8], work: &mut [u8]) -> Result<Envelope, CallbackError> {
-    let mut env = Envelope {
-        id: None,
-        create_time: None,
-        event_type: None,
-        algorithm: None,
-        nonce: None,
-        associated_data: None,
-        original_type: None,
-        ciphertext_len: None,
-    };
     // A repeated field is refused, as in every parser here: otherwise two `resource` objects
     // would merge into one that neither of them is, while other JSON readers keep the last.
-    let mut seen = Seen::default();
-    let mut seen_in_resource = Seen::default();
-    let parsed = Reader::object(body, |key, r| {
-        match key {
-            "id" => {
-                seen.mark(0, "id")?;
-                env.id = Some(r.read_str("id")?);
-            }
-            "create_time" => {
-                seen.mark(1, "create_time")?;
-                env.create_time = r.read_opt_str("create_time")?;
-            }
-            "event_type" => {
-                seen.mark(2, "event_type")?;
-                env.event_type = Some(r.read_str("event_type")?);
-            }
-            "resource" => {
-                seen.mark(3, "resource")?;
-                r.read_object("resource", |key, r| {
-                    let seen = &mut seen_in_resource;
-                    match key {
-                        "algorithm" => {
-                            seen.mark(0, "algorithm")?;
-                            env.algorithm = Some(r.read_str("algorithm")?);
-                        }
-                        "nonce" => {
-                            seen.mark(1, "nonce")?;
-                            env.nonce = Some(r.read_str("nonce")?);
-                        }
-                        "associated_data" => {
-                            seen.mark(2, "associated_data")?;
-                            env.associated_data = r.read_opt_str("associated_data")?;
-                        }
-                        "original_type" => {
-                            seen.mark(3, "original_type")?;
-                            env.original_type = r.read_opt_str("original_type")?;
-                        }
-                        "ciphertext" => {
-                            seen.mark(4, "ciphertext")?;
-                            env.ciphertext_len = Some(r.read_str_bytes("ciphertext", work)?);
-                        }
-                        _ => r.skip_value()?,
-                    }
-                    Ok(())
-                })?;
-            }
-            _ => r.skip_value()?,
-        }
-        Ok(())
+    let mut id = None;
+    let mut create_time = None;
+    let mut event_type = None;
+    let mut resource = None;
+    let mut algorithm = None;
+    let mut nonce = None;
+    let mut associated_data = None;
+    let mut original_type = None;
+    let mut ciphertext_len = None;
+    let parsed = Reader::object(body, |key, r| match key {
+        "id" => once(&mut id, "id", || r.read_str("id")),
+        "create_time" => once(&mut create_time, "create_time", || {
+            r.read_opt_str("create_time")
+        }),
+        "event_type" => once(&mut event_type, "event_type", || r.read_str("event_type")),
+        "resource" => once(&mut resource, "resource", || {
+            r.read_object("resource", |key, r| match key {
+                "algorithm" => once(&mut algorithm, "algorithm", || r.read_str("algorithm")),
+                "nonce" => once(&mut nonce, "nonce", || r.read_str("nonce")),
+                "associated_data" => once(&mut associated_data, "associated_data", || {
+                    r.read_opt_str("associated_data")
+                }),
+                "original_type" => once(&mut original_type, "original_type", || {
+                    r.read_opt_str("original_type")
+                }),
+                "ciphertext" => once(&mut ciphertext_len, "ciphertext", || {
+                    r.read_str_bytes("ciphertext", work)
+                }),
+                _ => r.skip_value(),
+            })
+        }),
+        _ => r.skip_value(),
     });
     match parsed {
-        Ok(()) => Ok(env),
+        Ok(()) => Ok(Envelope {
+            id,
+            create_time: create_time.flatten(),
+            event_type,
+            algorithm,
+            nonce,
+            associated_data: associated_data.flatten(),
+            original_type: original_type.flatten(),
+            ciphertext_len,
+        }),
         Err(ParseError::FieldTooLong { field: "nonce", .. }) => Err(CallbackError::BadNonce),
         Err(e) => Err(CallbackError::Envelope(e)),
     }

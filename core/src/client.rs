@@ -5,8 +5,8 @@ use core::fmt;
 
 use heapless::String;
 
-use crate::call::Call;
 use crate::api_error::ApiError;
+use crate::call::Call;
 use crate::error::{Error, ParseError, VerifyError};
 use crate::nonce::{Nonce, RandomSource};
 use crate::sign::{

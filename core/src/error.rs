@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-
 /// A request could not be built: a target, a header or a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

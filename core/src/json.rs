@@ -785,22 +785,6 @@ impl<'b> ObjectWriter<'b> {
     }
 }
 
-/// Marks a field as seen; a second sighting is a [`ParseError::DuplicateField`].
-#[derive(Debug, Default)]
-pub struct Seen(u32);
-
-impl Seen {
-    /// Records field number `bit` (0..32), named `field` for the error.
-    pub fn mark(&mut self, bit: u32, field: &'static str) -> Result<(), ParseError> {
-        let mask = 1u32.checked_shl(bit).unwrap_or(0);
-        if self.0 & mask != 0 {
-            return Err(ParseError::DuplicateField { field });
-        }
-        self.0 |= mask;
-        Ok(())
-    }
-}
-
 /// Unwraps a required field or names it as missing.
 pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ParseError> {
     value.ok_or(ParseError::MissingField { field })
@@ -1021,16 +1005,5 @@ mod tests {
             r.read_object("o", |_, r| r.skip_value())
         });
         assert_eq!(wrong, Err(ParseError::WrongType { field: "o" }));
-    }
-
-    #[test]
-    fn duplicates() {
-        let mut seen = Seen::default();
-        assert_eq!(seen.mark(3, "a"), Ok(()));
-        assert_eq!(seen.mark(4, "b"), Ok(()));
-        assert_eq!(
-            seen.mark(3, "a"),
-            Err(ParseError::DuplicateField { field: "a" })
-        );
     }
 }

@@ -22,9 +22,9 @@ extern crate std;
 pub mod api;
 pub mod api_error;
 pub mod base64;
+pub mod call;
 #[cfg(feature = "callback")]
 pub mod callback;
-pub mod call;
 pub mod client;
 pub mod crypto;
 pub mod error;
@@ -40,8 +40,8 @@ pub mod verify;
 mod writer;
 
 pub use api::permissions::{AuthorizationRecord, AuthorizationState};
-pub use call::{Call, NoContent, Success};
 pub use api_error::{ApiError, ErrorCode};
+pub use call::{Call, NoContent, Success};
 pub use client::{Client, ClientError, Clock, RequestId, VerifiedResponse, check_response};
 pub use error::{Error, ParseError, Problem, VerifyError};
 pub use heapless;

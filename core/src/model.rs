@@ -394,7 +394,8 @@ impl<T: Value, const N: usize> Value for Vec<T, N> {
 
 impl Value for Timestamp {
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
-        Timestamp::new(r.read_str::<TIME_CAPACITY>(field)?).ok_or(ParseError::InvalidValue { field })
+        Timestamp::new(r.read_str::<TIME_CAPACITY>(field)?)
+            .ok_or(ParseError::InvalidValue { field })
     }
     fn write(&self, w: &mut Writer<'_>) {
         w.string(self.as_str());

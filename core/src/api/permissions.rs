@@ -587,13 +587,23 @@ mod tests {
             (target_of(&ok(TerminateByOpenid::new("", "a", "1", "r"))), Err(invalid("openid", Problem::Empty))),
         ];
         for (i, (got, want)) in cases.iter().enumerate() {
-            assert_eq!(got.as_deref().map_err(|e| *e), want.map_err(|e| e), "case {i}");
+            assert_eq!(
+                got.as_deref().map_err(|e| *e),
+                want.map_err(|e| e),
+                "case {i}"
+            );
         }
         // A 33-character code is refused by every entry point alike.
         let long = "1".repeat(33);
-        let over = Err(invalid("authorization_code", Problem::TooManyBytes { max: 32 }));
+        let over = Err(invalid(
+            "authorization_code",
+            Problem::TooManyBytes { max: 32 },
+        ));
         assert_eq!(QueryByCode::new(&long, "1").map(|_| ()), over);
-        assert_eq!(PreAuthorization::new("1", "a", &long, None).map(|_| ()), over);
+        assert_eq!(
+            PreAuthorization::new("1", "a", &long, None).map(|_| ()),
+            over
+        );
         assert_eq!(TerminateByCode::new(&long, "1", "r").map(|_| ()), over);
     }
 
@@ -629,7 +639,12 @@ mod tests {
         };
         assert_eq!(
             body_of(&bad_code),
-            Err(invalid("authorization_code", Problem::Charset { allowed: "[0-9A-Za-z_-|*]" }))
+            Err(invalid(
+                "authorization_code",
+                Problem::Charset {
+                    allowed: "[0-9A-Za-z_-|*]"
+                }
+            ))
         );
 
         let fifty = "退".repeat(50); // 150 bytes, 50 characters: allowed
@@ -645,7 +660,9 @@ mod tests {
         );
         assert_eq!(
             TerminateByOpenid::new("o", "a", "1", "用户要求").map(|t| body_of(&t)),
-            Ok(Ok(r#"{"service_id":"1","appid":"a","reason":"用户要求"}"#.into()))
+            Ok(Ok(
+                r#"{"service_id":"1","appid":"a","reason":"用户要求"}"#.into()
+            ))
         );
         assert_eq!(
             TerminateByOpenid::new("o", "a", "1", "").map(|_| ()),
@@ -677,8 +694,8 @@ mod tests {
     /// Each query binds the identifiers its answer carries; a mismatch names the field.
     #[test]
     fn answers_are_bound_to_requests() {
-        let record = AuthorizationRecord::from_json(FULL.as_bytes())
-            .unwrap_or_else(|e| std::panic!("{e}"));
+        let record =
+            AuthorizationRecord::from_json(FULL.as_bytes()).unwrap_or_else(|e| std::panic!("{e}"));
         let by_code = |code: &str, service: &str| {
             QueryByCode::new(code, service).unwrap_or_else(|e| std::panic!("{e}"))
         };
@@ -705,14 +722,17 @@ mod tests {
             openid: None,
             ..record
         };
-        assert_eq!(by_code("ANY", "500001").check(&unbound, "1230000109"), Ok(()));
+        assert_eq!(
+            by_code("ANY", "500001").check(&unbound, "1230000109"),
+            Ok(())
+        );
     }
 
     /// Rendering a record gives back the same record.
     #[test]
     fn render_round_trips() {
-        let record = AuthorizationRecord::from_json(FULL.as_bytes())
-            .unwrap_or_else(|e| std::panic!("{e}"));
+        let record =
+            AuthorizationRecord::from_json(FULL.as_bytes()).unwrap_or_else(|e| std::panic!("{e}"));
         let mut buf = [0u8; 1024];
         let rendered = record.write_json(&mut buf).map(std::string::String::from);
         assert_eq!(rendered.as_deref(), Ok(FULL));
