@@ -644,7 +644,7 @@ mod tests {
             (200, "not json", true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::NotAnObject, .. }))),
             (200, r#"{"service_id":"1"}"#, true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::MissingField { field: "appid" }, .. }))),
             // A verified record for another service is not the answer to this query.
-            (200, &RECORD_OTHER_SERVICE, true, |o| matches!(o, Err(ClientError::Verify { error: VerifyError::Mismatch { field: "service_id" }, request_id: Some(id) }) if id == "REQ-1")),
+            (200, RECORD_OTHER_SERVICE, true, |o| matches!(o, Err(ClientError::Verify { error: VerifyError::Mismatch { field: "service_id" }, request_id: Some(id) }) if id == "REQ-1")),
         ];
         for (status, body, signed, check) in cases {
             let mut c = client(Playback::new(*status, body, *signed));

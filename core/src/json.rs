@@ -625,16 +625,27 @@ pub struct Writer<'b> {
     out: CountingWriter<'b>,
     /// No separator is due before the next value (start, after `{`, `[` or a key).
     fresh: bool,
+    /// Request bodies refuse characters of 4 UTF-8 bytes; rendered answers keep them.
+    request: bool,
     error: Option<Error>,
 }
 
 impl<'b> Writer<'b> {
-    /// An empty writer over `buf`.
+    /// An empty writer over `buf` for a request body (characters outside the BMP refused).
     pub fn new(buf: &'b mut [u8]) -> Self {
         Writer {
             out: CountingWriter::new(buf),
             fresh: true,
+            request: true,
             error: None,
+        }
+    }
+
+    /// An empty writer over `buf` for rendering a received record: every character is kept.
+    pub fn render(buf: &'b mut [u8]) -> Self {
+        Writer {
+            request: false,
+            ..Writer::new(buf)
         }
     }
 
@@ -715,7 +726,7 @@ impl<'b> Writer<'b> {
     }
 
     fn quoted(&mut self, text: &str) {
-        if text.chars().any(|c| c.len_utf8() > 3) {
+        if self.request && text.chars().any(|c| c.len_utf8() > 3) {
             self.error.get_or_insert(Error::InvalidInput {
                 what: "characters outside the Basic Multilingual Plane are not accepted",
             });

@@ -442,15 +442,18 @@ pub trait Record: Value {
 
     /// Renders the record as JSON (members in declaration order, absent ones left out).
     fn write_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        let mut w = Writer::new(buf);
+        let mut w = Writer::render(buf);
         self.write(&mut w);
         w.finish()
     }
 
-    /// [`Record::validate`], then the canonical body to sign and send.
+    /// [`Record::validate`], then the canonical body to sign and send (characters of four
+    /// UTF-8 bytes refused: APIv3 accepts 1–3).
     fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
         self.validate()?;
-        self.write_json(buf)
+        let mut w = Writer::new(buf);
+        self.write(&mut w);
+        w.finish()
     }
 }
 

@@ -38,7 +38,7 @@ fn assert_failure(out: &Output, exit: i32, needle: &str) {
 #[test]
 fn happy_path_prints_the_record_exactly() {
     let sandbox = Sandbox::start();
-    let out = get(&sandbox, "授权码-001", &[]);
+    let out = get(&sandbox, "AUTHCODE-001|*", &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -54,7 +54,7 @@ fn happy_path_prints_the_record_exactly() {
             "appid": "wxd678efh567hg6787",
             "mchid": "1230000109",
             "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-            "authorization_code": "授权码-001",
+            "authorization_code": "AUTHCODE-001|*",
             "authorization_state": "AVAILABLE",
             "notify_url": "https://商户.example.com/支付分/通知",
             "authorization_success_time": "2015-05-20T13:29:35+08:00"
@@ -70,17 +70,26 @@ fn happy_path_prints_the_record_exactly() {
 #[test]
 fn awkward_codes_reach_the_server_as_one_segment() {
     let sandbox = Sandbox::start();
-    for code in ["a|b*c", "a/b?c#d%e f", "PCT+a/b=c d"] {
+    let out = get(&sandbox, "a|b*c", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["authorization_code"], "a|b*c");
+    // Outside the documented charset: refused before anything is signed or sent.
+    let sent = sandbox.emulator.seen_targets().len();
+    for code in ["a/b?c#d%e f", "PCT+a/b=c d", "授权码-001"] {
         let out = get(&sandbox, code, &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{code}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        assert_eq!(json["authorization_code"], code);
+        assert_failure(&out, 2, "`authorization_code` has characters outside");
     }
+    assert_eq!(
+        sandbox.emulator.seen_targets().len(),
+        sent,
+        "nothing was sent"
+    );
 }
 
 #[test]
@@ -434,7 +443,7 @@ fn permissions_lifecycle_through_the_cli() {
             &long,
         ],
     );
-    assert_failure(&too_long, 2, "reason (characters) is longer than 50");
+    assert_failure(&too_long, 2, "`reason` is longer than 50 characters");
 
     sandbox
         .emulator

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::api::permissions::{
+    PreAuthorization, QueryByCode, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+};
 use wxpay_core::{Client, ClientError, PlatformKeys};
 use wxpay_emulator::server::Server;
 use wxpay_emulator::{Emulator, Fault, demo};
@@ -279,28 +281,27 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             notify_url,
             conn,
         }) => {
+            let request = PreAuthorization::new(
+                &service_id,
+                &appid,
+                &authorization_code,
+                notify_url.as_deref(),
+            )
+            .map_err(request_failure)?;
             let (mut client, _emulator) = connect(&conn)?;
-            let request = PreAuthorization {
-                service_id: &service_id,
-                appid: &appid,
-                authorization_code: &authorization_code,
-                notify_url: notify_url.as_deref(),
-            };
-            let token = client
-                .pre_authorize(&request, &mut body)
-                .map_err(client_failure)?;
-            Ok(serde_json::json!({ "apply_permissions_token": token.as_str() }))
+            let token = client.call(&request, &mut body).map_err(client_failure)?;
+            Ok(output::render(&token))
         }
         Command::Permissions(Permissions::Get {
             authorization_code,
             service_id,
             conn,
         }) => {
+            let request =
+                QueryByCode::new(&authorization_code, &service_id).map_err(request_failure)?;
             let (mut client, _emulator) = connect(&conn)?;
-            let record = client
-                .authorization_by_code(&authorization_code, &service_id, &mut body)
-                .map_err(client_failure)?;
-            Ok(output::record(&record))
+            let record = client.call(&request, &mut body).map_err(client_failure)?;
+            Ok(output::render(&record))
         }
         Command::Permissions(Permissions::GetByOpenid {
             openid,
@@ -308,11 +309,11 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             service_id,
             conn,
         }) => {
+            let request =
+                QueryByOpenid::new(&openid, &appid, &service_id).map_err(request_failure)?;
             let (mut client, _emulator) = connect(&conn)?;
-            let record = client
-                .authorization_by_openid(&openid, &appid, &service_id, &mut body)
-                .map_err(client_failure)?;
-            Ok(output::record(&record))
+            let record = client.call(&request, &mut body).map_err(client_failure)?;
+            Ok(output::render(&record))
         }
         Command::Permissions(Permissions::Terminate {
             authorization_code,
@@ -320,14 +321,10 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            let request = TerminateByCode::new(&authorization_code, &service_id, &reason)
+                .map_err(request_failure)?;
             let (mut client, _emulator) = connect(&conn)?;
-            let request = TerminateByCode {
-                service_id: &service_id,
-                reason: &reason,
-            };
-            client
-                .terminate_by_code(&authorization_code, &request, &mut body)
-                .map_err(client_failure)?;
+            client.call(&request, &mut body).map_err(client_failure)?;
             Ok(serde_json::json!({ "authorization_code": authorization_code, "terminated": true }))
         }
         Command::Permissions(Permissions::TerminateByOpenid {
@@ -337,15 +334,10 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            let request = TerminateByOpenid::new(&openid, &appid, &service_id, &reason)
+                .map_err(request_failure)?;
             let (mut client, _emulator) = connect(&conn)?;
-            let request = TerminateByOpenid {
-                service_id: &service_id,
-                appid: &appid,
-                reason: &reason,
-            };
-            client
-                .terminate_by_openid(&openid, &request, &mut body)
-                .map_err(client_failure)?;
+            client.call(&request, &mut body).map_err(client_failure)?;
             Ok(serde_json::json!({ "openid": openid, "terminated": true }))
         }
         Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(&args),
@@ -447,6 +439,11 @@ fn build_client(
 }
 
 /// Maps a client error to its exit class and line.
+/// A request the core refused before anything was signed (exit 2, the field named).
+fn request_failure(error: wxpay_core::Error) -> Failure {
+    client_failure(ClientError::Request(error))
+}
+
 fn client_failure(error: ClientError<UreqError>) -> Failure {
     let exit = match &error {
         ClientError::Request(_) => Exit::Usage,

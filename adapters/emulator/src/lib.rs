@@ -301,7 +301,13 @@ impl Emulator {
         };
         self.insert_record(authorised.clone());
         // Codes with every character peers get wrong, and CJK; each one path segment.
-        for code in ["a|b*c", "a/b?c#d%e f", "授权码-001", "PCT+a/b=c d"] {
+        for code in [
+            "a|b*c",
+            "a/b?c#d%e f",
+            "授权码-001",
+            "AUTHCODE-001|*",
+            "PCT+a/b=c d",
+        ] {
             self.insert_record(StoredRecord {
                 authorization_code: code.to_owned(),
                 notify_url: Some("https://商户.example.com/支付分/通知".to_owned()),
@@ -455,7 +461,7 @@ impl Emulator {
                 };
                 if let Some(name) = code.strip_prefix("FAULT_") {
                     return match Fault::from_name(name) {
-                        Some(fault) => (self.fault_record(fault, service_id), Some(fault)),
+                        Some(fault) => (self.fault_record(fault, &code, service_id), Some(fault)),
                         None => (Answer::error(400, "PARAM_ERROR", "unknown fault"), None),
                     };
                 }
@@ -768,7 +774,9 @@ impl Emulator {
     }
 
     /// The answer a fault starts from.
-    fn fault_record(&self, fault: Fault, service_id: &str) -> Answer {
+    /// The demo record, answering the query for `code` (clients bind the answer's code to
+    /// the one they asked for), with the fault applied.
+    fn fault_record(&self, fault: Fault, code: &str, service_id: &str) -> Answer {
         let mut record = lock(&self.records)
             .get(demo::AUTHORIZATION_CODE)
             .cloned()
@@ -783,6 +791,7 @@ impl Emulator {
                 cancel_authorization_time: None,
             });
         record.service_id = service_id.to_owned();
+        code.clone_into(&mut record.authorization_code);
         match fault {
             Fault::OversizeField => record.openid = Some("o".repeat(129)),
             // A multi-byte character near the middle of the body, where the chunk splits.
@@ -1096,18 +1105,36 @@ mod tests {
             .expect("client");
         let mut body = [0u8; 2048];
         let record = client
-            .authorization_by_code("a|b*c", demo::SERVICE_ID, &mut body)
+            .call(
+                &wxpay_core::api::permissions::QueryByCode::new("a|b*c", demo::SERVICE_ID)
+                    .expect("fits"),
+                &mut body,
+            )
             .expect("record");
         assert_eq!(record.authorization_code.as_deref(), Some("a|b*c"));
         let mut body = [0u8; 2048];
         assert_eq!(
-            client.authorization_by_code("FAULT_TRUNCATED_BODY", demo::SERVICE_ID, &mut body),
+            client.call(
+                &wxpay_core::api::permissions::QueryByCode::new(
+                    "FAULT_TRUNCATED_BODY",
+                    demo::SERVICE_ID
+                )
+                .expect("fits"),
+                &mut body
+            ),
             Err(ClientError::Transport(EmulatorTransportError::Truncated))
         );
         emulator.set_fault(Some(Fault::BadSignature));
         let mut body = [0u8; 2048];
         assert!(matches!(
-            client.authorization_by_code(demo::AUTHORIZATION_CODE, demo::SERVICE_ID, &mut body),
+            client.call(
+                &wxpay_core::api::permissions::QueryByCode::new(
+                    demo::AUTHORIZATION_CODE,
+                    demo::SERVICE_ID
+                )
+                .expect("fits"),
+                &mut body
+            ),
             Err(ClientError::Verify { .. })
         ));
     }
