@@ -46,7 +46,7 @@ use heapless::{String, Vec};
 
 use crate::error::{Error, ParseError, Problem};
 use crate::json::{Reader, Writer};
-use crate::time::{TIME_CAPACITY, Timestamp};
+use crate::time::{DateTime, TIME_CAPACITY, Timestamp};
 
 /// A documented limit on one field, checked by `validate()` before anything is signed.
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +92,14 @@ pub enum Rule {
         min: usize,
         /// Most items.
         max: usize,
+    },
+    /// A Beijing-time `yyyyMMddHHmmss` (a real calendar time), optionally also `yyyyMMdd`
+    /// and the literal `OnAccept` (when the user confirms).
+    CompactTime {
+        /// `yyyyMMdd` is accepted too.
+        date: bool,
+        /// `OnAccept` is accepted too.
+        on_accept: bool,
     },
     /// One of a fixed set of values.
     OneOf {
@@ -162,6 +170,21 @@ impl Rule {
                     return invalid(Problem::NotInSet { allowed: name });
                 }
             }
+            Rule::CompactTime { date, on_accept } => {
+                let ok = (on_accept && text == "OnAccept")
+                    || (text.len() == 14 && DateTime::parse_compact_beijing(text).is_some())
+                    || (date && is_compact_date(text));
+                if !ok {
+                    return invalid(Problem::Time {
+                        format: match (date, on_accept) {
+                            (true, true) => "yyyyMMddHHmmss, yyyyMMdd or OnAccept",
+                            (true, false) => "yyyyMMddHHmmss or yyyyMMdd",
+                            (false, true) => "yyyyMMddHHmmss or OnAccept",
+                            (false, false) => "yyyyMMddHHmmss",
+                        },
+                    });
+                }
+            }
             Rule::Any | Rule::Range { .. } | Rule::Items { .. } => {}
         }
         Ok(())
@@ -179,6 +202,16 @@ impl Rule {
             _ => Ok(()),
         }
     }
+}
+
+/// `yyyyMMdd`, a real calendar date (checked as its midnight).
+fn is_compact_date(text: &str) -> bool {
+    let mut midnight = [b'0'; 14];
+    match (midnight.get_mut(..8), text.len()) {
+        (Some(day), 8) => day.copy_from_slice(text.as_bytes()),
+        _ => return false,
+    }
+    core::str::from_utf8(&midnight).is_ok_and(|t| DateTime::parse_compact_beijing(t).is_some())
 }
 
 /// Text into a fixed-capacity string; a longer value is refused with its field named.
@@ -486,7 +519,7 @@ macro_rules! __record_rule {
 macro_rules! record {
     (
         $(#[$attr:meta])*
-        $vis:vis struct $name:ident {
+        $vis:vis struct $name:ident $(< $(const $cap:ident : usize = $default:literal),+ >)? {
             $(
                 $(#[$field_attr:meta])*
                 $field:ident $(as $key:literal)? : $ty:ty $(where $rule:expr)?
@@ -496,14 +529,14 @@ macro_rules! record {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        $vis struct $name {
+        $vis struct $name $(< $(const $cap: usize = $default),+ >)? {
             $(
                 $(#[$field_attr])*
                 pub $field: $ty,
             )*
         }
 
-        impl $crate::model::Value for $name {
+        impl<$($(const $cap: usize),+)?> $crate::model::Value for $name<$($($cap),+)?> {
             fn read(
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,
@@ -526,7 +559,7 @@ macro_rules! record {
                     )*
                     r.skip_member()
                 })?;
-                Ok($name {
+                Ok(Self {
                     $(
                         $field: match $field {
                             Some(value) => value,
@@ -583,10 +616,10 @@ macro_rules! record {
             }
         }
 
-        impl $crate::model::Record for $name {}
+        impl<$($(const $cap: usize),+)?> $crate::model::Record for $name<$($($cap),+)?> {}
 
         #[allow(dead_code)]
-        impl $name {
+        impl<$($(const $cap: usize),+)?> $name<$($($cap),+)?> {
             /// Parses a **verified** answer (unknown keys skipped, repeated keys refused).
             pub fn from_json(body: &[u8]) -> ::core::result::Result<Self, $crate::ParseError> {
                 <Self as $crate::model::Record>::from_json(body)
@@ -610,7 +643,7 @@ macro_rules! record {
         }
 
         #[cfg(feature = "serde")]
-        impl serde::Serialize for $name {
+        impl<$($(const $cap: usize),+)?> serde::Serialize for $name<$($($cap),+)?> {
             fn serialize<S: serde::Serializer>(
                 &self,
                 s: S,
