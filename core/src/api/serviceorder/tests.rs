@@ -272,11 +272,11 @@ fn answers_are_bound_to_requests() {
 
 /// What the default capacities cost; reported in docs/design.md.
 #[test]
+#[allow(clippy::print_stdout)]
 fn sizes() {
     let order = core::mem::size_of::<ServiceOrder>();
     let small = core::mem::size_of::<ServiceOrder<4, 2>>();
     let complete = core::mem::size_of::<CompleteOrder>();
-    #[allow(clippy::print_stdout)] // the figure goes into docs/design.md
     std::println!(
         "ServiceOrder: {order} B; ServiceOrder<4, 2>: {small} B; CompleteOrder: {complete} B"
     );
