@@ -62,7 +62,7 @@ fn open(
                 .unwrap_or_default(),
             e.openid.map(|s| s.to_string()),
         ),
-        Event::Other(_) => (String::new(), None),
+        Event::UserConfirm(_) | Event::UserPaid(_) | Event::Other(_) => (String::new(), None),
     };
     Ok((n.event_type.to_string(), openid, status))
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::{Value, json};
-use wxpay_core::callback::{self, ApiV3Key, CallbackError, Event, UserServiceEvent};
+use wxpay_core::callback::{self, ApiV3Key, CallbackError, Event};
 use wxpay_core::crypto::rsa::RsaVerifier;
 use wxpay_core::{Clock, PlatformKeys, ResponseHeaders};
 use wxpay_emulator::demo;
@@ -141,7 +141,8 @@ pub fn verify_decrypt(args: &VerifyDecryptArgs) -> Result<Value, Failure> {
         )
     })?;
     let event = match &notification.event {
-        Event::UserOpenService(e) | Event::UserCloseService(e) => user_service(e),
+        Event::UserOpenService(e) | Event::UserCloseService(e) => crate::output::render(e),
+        Event::UserConfirm(order) | Event::UserPaid(order) => crate::output::render(order),
         Event::Other(plain) => match std::str::from_utf8(plain) {
             Ok(text) => json!({ "plaintext": text }),
             Err(_) => {
@@ -160,23 +161,4 @@ pub fn verify_decrypt(args: &VerifyDecryptArgs) -> Result<Value, Failure> {
     }
     out.insert("event".into(), event);
     Ok(Value::Object(out))
-}
-
-fn user_service(e: &UserServiceEvent) -> Value {
-    let mut out = serde_json::Map::new();
-    for (key, value) in [
-        ("appid", e.appid.as_deref()),
-        ("mchid", e.mchid.as_deref()),
-        ("service_id", e.service_id.as_deref()),
-        ("openid", e.openid.as_deref()),
-        ("user_service_status", e.user_service_status.as_deref()),
-        ("openorclose_time", e.openorclose_time.as_deref()),
-        ("authorization_code", e.authorization_code.as_deref()),
-        ("out_request_no", e.out_request_no.as_deref()),
-    ] {
-        if let Some(value) = value {
-            out.insert(key.into(), value.into());
-        }
-    }
-    Value::Object(out)
 }

@@ -797,4 +797,4 @@ impl SyncOrder {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
