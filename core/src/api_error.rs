@@ -165,10 +165,19 @@ impl ApiError {
     }
 }
 
-/// Writes server-supplied text on one line: control characters are shown as spaces.
+/// True for characters that must not reach a terminal or log line from a server: control
+/// characters, and the Unicode bidi and format characters that reorder or hide text
+/// (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF).
+pub fn is_unsafe_in_one_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Writes server-supplied text on one line: control, bidi and format characters are shown as
+/// spaces.
 fn write_one_line(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     for c in text.chars() {
-        fmt::Write::write_char(f, if c.is_control() { ' ' } else { c })?;
+        fmt::Write::write_char(f, if is_unsafe_in_one_line(c) { ' ' } else { c })?;
     }
     Ok(())
 }
@@ -260,6 +269,32 @@ mod tests {
             e.to_string(),
             "API error: HTTP 400 A  B: m   (Request-ID x   [2J)"
         );
+    }
+
+    /// Bidi and format characters reorder or hide text on a terminal: a server could make a
+    /// line read as something else. Each is shown as a space.
+    #[test]
+    fn display_drops_bidi_and_format_characters() {
+        #[rustfmt::skip]
+        let cases: &[(char, bool)] = &[
+            ('\u{200A}', false), ('\u{200B}', true), ('\u{200D}', true), ('\u{200F}', true),
+            ('\u{2010}', false), ('\u{2029}', false), ('\u{202A}', true), ('\u{202E}', true),
+            ('\u{202F}', false), ('\u{2065}', false), ('\u{2066}', true), ('\u{2069}', true),
+            ('\u{206A}', false), ('\u{FEFF}', true),  ('\u{FEFE}', false), ('中', false),
+            ('\n', true), ('\u{7f}', true), ('a', false),
+        ];
+        for (c, unsafe_) in cases {
+            assert_eq!(is_unsafe_in_one_line(*c), *unsafe_, "{:04X}", u32::from(*c));
+            let body = format!(r#"{{"code":"A","message":"x{c}y"}}"#);
+            let shown = ApiError::from_response(400, &ResponseHeaders::default(), body.as_bytes())
+                .to_string();
+            let want = if *unsafe_ { " ".into() } else { c.to_string() };
+            assert!(shown.contains(&format!("x{want}y")), "{shown:?}");
+        }
+        let mut h = ResponseHeaders::default();
+        h.capture("Request-ID", "id\u{202E}gpj.exe".as_bytes());
+        let e = ApiError::from_response(400, &h, b"{}");
+        assert!(e.to_string().ends_with("(Request-ID id gpj.exe)"), "{e}");
     }
 
     #[test]
