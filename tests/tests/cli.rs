@@ -683,7 +683,7 @@ fn tls_to_a_plain_http_port_says_so() {
             "--service-id",
             "1",
         ])
-        .args(["--timeout-secs", "600"])
+        .args(["--timeout-secs", "30"])
         .envs(settings_for(&sandbox))
         .env("WXPAY_BASE_URL", https)
         .output()
