@@ -227,6 +227,17 @@ fn wrong_merchant_key_is_rejected_by_the_server() {
         .output()
         .expect("runs");
     assert_failure(&out, 4, "HTTP 401 SIGN_ERROR");
+    // What the server checked, echoed in the one line: how merchants debug their signatures.
+    let target = format!(
+        "/v3/payscore/permissions/authorization-code/{}?service_id={}",
+        demo::AUTHORIZATION_CODE,
+        demo::SERVICE_ID
+    );
+    assert_failure(
+        &out,
+        4,
+        &format!("(sign_information: method GET, url {target}, sign_message_length "),
+    );
 }
 
 fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
