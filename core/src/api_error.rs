@@ -16,20 +16,21 @@ pub const REQUEST_ID_CAPACITY: usize = 64;
 /// Capacity of `sign_information.method`.
 pub const SIGN_METHOD_CAPACITY: usize = 8;
 /// Capacity of `sign_information.url`; a longer one is cut at a character boundary.
-pub const SIGN_URL_CAPACITY: usize = 256;
+pub const SIGN_URL_CAPACITY: usize = 128;
 
 /// What a `SIGN_ERROR` answer says the server checked (`detail.sign_information`): compare it
-/// with what was signed to find why a signature is refused.
+/// with what was signed to find why a signature is refused. Kept small (one-byte lengths):
+/// it rides in every [`ApiError`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SignInformation {
     /// The method the server saw.
-    pub method: String<SIGN_METHOD_CAPACITY>,
+    pub method: String<SIGN_METHOD_CAPACITY, u8>,
     /// The path and query the server saw (cut at [`SIGN_URL_CAPACITY`] bytes).
-    pub url: String<SIGN_URL_CAPACITY>,
+    pub url: String<SIGN_URL_CAPACITY, u8>,
     /// True when `url` was cut short.
     pub url_truncated: bool,
     /// Length of the message the server verified the signature over.
-    pub sign_message_length: Option<i64>,
+    pub sign_message_length: Option<u32>,
 }
 
 /// Error codes seen on the Payscore APIs (PROTOCOL.md §4), so callers need not compare strings.
@@ -200,17 +201,18 @@ fn sign_information(body: &[u8]) -> Option<SignInformation> {
                 r.read_object("sign_information", |key, r| match key {
                     "method" => {
                         let (text, _) = r.read_str_truncating::<SIGN_METHOD_CAPACITY>("method")?;
-                        found.method = text;
+                        found.method = String::try_from(text.as_str()).unwrap_or_default();
                         Ok(())
                     }
                     "url" => {
                         let (text, cut) = r.read_str_truncating::<SIGN_URL_CAPACITY>("url")?;
-                        found.url = text;
+                        found.url = String::try_from(text.as_str()).unwrap_or_default();
                         found.url_truncated = cut;
                         Ok(())
                     }
                     "sign_message_length" => {
-                        found.sign_message_length = Some(r.read_i64("sign_message_length")?);
+                        let len = r.read_i64("sign_message_length")?;
+                        found.sign_message_length = u32::try_from(len).ok();
                         Ok(())
                     }
                     _ => r.skip_value(),
@@ -341,6 +343,16 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "API error: HTTP 400 A  B: m   (Request-ID x   [2J)"
+        );
+    }
+
+    /// `ClientError` holds `ApiError` by value (clippy.toml: large-error-threshold 640).
+    #[test]
+    fn api_error_stays_small() {
+        assert!(
+            core::mem::size_of::<ApiError>() <= 560,
+            "{}",
+            core::mem::size_of::<ApiError>()
         );
     }
 
