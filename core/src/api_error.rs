@@ -190,6 +190,8 @@ impl ApiError {
     }
 }
 
+impl core::error::Error for ApiError {}
+
 /// `detail.sign_information` of an error body; `None` when absent or not the documented shape
 /// (the rest of the error stands either way).
 fn sign_information(body: &[u8]) -> Option<SignInformation> {
