@@ -67,9 +67,9 @@ impl<'b> TargetBuilder<'b> {
     /// [`TargetBuilder::segment`] for the value of field `what` (e.g. `"openid"`): an empty,
     /// `.` or `..` value is [`Error::InvalidSegment { what }`](Error::InvalidSegment).
     pub fn named_segment(mut self, what: &'static str, raw: &str) -> Self {
-        if !self.has_query && (raw.is_empty() || is_dot_segment(raw)) {
+        if let (false, Err(e)) = (self.has_query, check_segment(what, raw)) {
             if self.error.is_none() {
-                self.error = Some(Error::InvalidSegment { what });
+                self.error = Some(e);
             }
             return self;
         }
@@ -133,6 +133,16 @@ impl<'b> TargetBuilder<'b> {
                 None => tail,
             };
         }
+    }
+}
+
+/// Checks that the value of field `what` may be a path segment: not empty, `.` or `..`
+/// ([`Error::InvalidSegment`]). For callers that validate inputs before building a request.
+pub fn check_segment(what: &'static str, raw: &str) -> Result<(), Error> {
+    if raw.is_empty() || is_dot_segment(raw) {
+        Err(Error::InvalidSegment { what })
+    } else {
+        Ok(())
     }
 }
 
@@ -340,6 +350,11 @@ mod tests {
                 Err(()) => assert_eq!(named(raw), refused, "{raw:?}"),
             }
         }
+        assert_eq!(
+            check_segment("openid", ".."),
+            Err(Error::InvalidSegment { what: "openid" })
+        );
+        assert_eq!(check_segment("openid", "o1"), Ok(()));
         assert_eq!(
             Error::InvalidSegment { what: "openid" }.to_string(),
             "invalid input: openid cannot be empty, `.` or `..` (it is a path segment)"

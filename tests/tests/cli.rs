@@ -453,7 +453,8 @@ fn dot_segments_are_refused_before_sending() {
     ];
     for args in cases {
         let out = wxpay(&sandbox, args);
-        assert_failure(&out, 2, "`.` or `..`");
+        let option = args[2];
+        assert_failure(&out, 2, &format!("{option} cannot be empty, `.` or `..`"));
     }
     assert_eq!(sandbox.server.connections_accepted(), 0, "nothing was sent");
 }

@@ -349,6 +349,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             service_id,
             conn,
         }) => {
+            segment("--authorization-code", &authorization_code)?;
             let (mut client, _emulator) = connect(&conn, sandbox)?;
             let record = client
                 .authorization_by_code(&authorization_code, &service_id, &mut body)
@@ -361,6 +362,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             service_id,
             conn,
         }) => {
+            segment("--openid", &openid)?;
             let (mut client, _emulator) = connect(&conn, sandbox)?;
             let record = client
                 .authorization_by_openid(&openid, &appid, &service_id, &mut body)
@@ -373,6 +375,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            segment("--authorization-code", &authorization_code)?;
             let (mut client, _emulator) = connect(&conn, sandbox)?;
             let request = TerminateByCode {
                 service_id: &service_id,
@@ -390,6 +393,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            segment("--openid", &openid)?;
             let (mut client, _emulator) = connect(&conn, sandbox)?;
             let request = TerminateByOpenid {
                 service_id: &service_id,
@@ -493,6 +497,12 @@ fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>
         build_client(transport, signer, platform, mchid, platform_serial)?,
         None,
     ))
+}
+
+/// A value that becomes a path segment: not empty, `.` or `..` (the core refuses them too;
+/// checked here first so the line names the option).
+fn segment(option: &'static str, value: &str) -> Result<(), Failure> {
+    wxpay_core::path::check_segment(option, value).map_err(|e| Failure::usage(e.to_string()))
 }
 
 /// The strict transport: a refused base URL or proxy is a usage error, before any traffic.
