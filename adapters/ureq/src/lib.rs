@@ -96,8 +96,10 @@ pub enum UreqError {
     NotTls(String),
     /// The response head is ambiguous (both `Content-Length` and `Transfer-Encoding`).
     Framing(&'static str),
-    /// Any other HTTP or I/O failure.
+    /// Any other HTTP failure.
     Http(String),
+    /// Any other I/O failure; chained as `source()`.
+    Io(std::io::Error),
 }
 
 impl fmt::Display for UreqError {
@@ -118,11 +120,19 @@ impl fmt::Display for UreqError {
             ),
             UreqError::Framing(what) => write!(f, "malformed response: {what}"),
             UreqError::Http(what) => write!(f, "HTTP error: {what}"),
+            UreqError::Io(e) => write!(f, "I/O error: {e}"),
         }
     }
 }
 
-impl std::error::Error for UreqError {}
+impl std::error::Error for UreqError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UreqError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl UreqError {
     /// True for timeouts.
@@ -152,7 +162,10 @@ impl UreqError {
                 // ureq wraps its own errors (timeouts, protocol) in io::Error while reading.
                 match io.downcast::<ureq::Error>() {
                     Ok(inner) => Self::from_ureq(inner),
-                    Err(io) => Self::other(io.to_string()),
+                    Err(io) if io.to_string().contains("InvalidContentType") => {
+                        UreqError::NotTls(io.to_string())
+                    }
+                    Err(io) => UreqError::Io(io),
                 }
             }
         }
@@ -722,6 +735,27 @@ mod tests {
                 read.map(|b| b.len()),
                 fits.then_some(*len),
                 "{len} / {limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_chain_their_source() {
+        use std::error::Error as _;
+        let io = || std::io::Error::other("disk on fire");
+        #[rustfmt::skip]
+        let cases: &[(&dyn std::error::Error, Option<&str>)] = &[
+            (&UreqError::Io(io()),                      Some("disk on fire")),
+            (&UreqError::Truncated,                     None),
+            (&KeyFileError::Read(io()),                 Some("disk on fire")),
+            (&KeyFileError::Key(KeyError::Unreadable),         Some(&KeyError::Unreadable.to_string())),
+            (&KeyFileError::TooLarge { limit: 1 },      None),
+        ];
+        for (error, source) in cases {
+            assert_eq!(
+                error.source().map(|s| s.to_string()).as_deref(),
+                *source,
+                "{error}"
             );
         }
     }
