@@ -304,6 +304,22 @@ fn main_job_with_sandbox_uses_the_built_in_emulator() {
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
     }
+    // A failure under --sandbox is still one line, and says the emulator was used.
+    let out = bare()
+        .args([
+            "--sandbox",
+            "permissions",
+            "get",
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .args(["--authorization-code", "FAULT_BAD_SIGNATURE"])
+        .output()
+        .expect("runs");
+    assert_failure(&out, 5, "signature does not match");
+    assert!(
+        stderr_line(&out).contains("[--sandbox: using the built-in emulator at http://127.0.0.1:")
+    );
     let out = bare()
         .args([
             "permissions",

@@ -248,6 +248,14 @@ impl Failure {
     }
 }
 
+/// With `--sandbox`, what was used instead of real settings: shown on stderr after a success,
+/// and appended to a failure's line (which stays one line).
+static SANDBOX_NOTICE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub(crate) fn sandbox_notice(text: String) {
+    let _ = SANDBOX_NOTICE.set(text);
+}
+
 type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom>;
 
 fn main() -> ExitCode {
@@ -302,6 +310,9 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(json) => {
+            if let Some(notice) = SANDBOX_NOTICE.get() {
+                eprintln!("wxpay: {}", one_line(notice));
+            }
             let mut stdout = std::io::stdout().lock();
             if writeln!(stdout, "{json}")
                 .and_then(|()| stdout.flush())
@@ -311,7 +322,10 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(Failure(exit, line)) => {
+        Err(Failure(exit, mut line)) => {
+            if let Some(notice) = SANDBOX_NOTICE.get() {
+                line.push_str(&format!(" [{notice}]"));
+            }
             eprintln!("wxpay: {}", one_line(&line));
             ExitCode::from(exit as u8)
         }
@@ -428,10 +442,10 @@ fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>
                 format!("cannot start the built-in emulator: {e}"),
             )
         })?;
-        eprintln!(
-            "wxpay: --sandbox: using the built-in emulator at {} (demo TEST keys)",
+        sandbox_notice(format!(
+            "--sandbox: using the built-in emulator at {} (demo TEST keys)",
             server.base_url()
-        );
+        ));
         let signer = HostSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL)
             .map_err(|e| Failure(Exit::Internal, format!("demo merchant key: {e}")))?;
         let platform = HostVerifier::from_pem(demo::PLATFORM_PUB_PEM)

@@ -78,7 +78,7 @@ fn keys(
                 given.join(", ")
             )));
         }
-        eprintln!("wxpay: --sandbox: using the built-in emulator's demo TEST keys");
+        crate::sandbox_notice("--sandbox: using the built-in emulator's demo TEST keys".into());
         let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM)
             .map_err(|e| Failure::new(Exit::Internal, format!("demo platform key: {e}")))?;
         let keys = PlatformKeys::with_key(demo::PLATFORM_KEY_ID, platform)
