@@ -16,6 +16,12 @@ pub enum Error {
         /// A short description, e.g. `"path segment is empty"`.
         what: &'static str,
     },
+    /// A value that goes into the request path as one segment is empty, `.` or `..` (a
+    /// normalising proxy would resolve `..` to another endpoint); `what` names the field.
+    InvalidSegment {
+        /// The field, e.g. `"openid"`.
+        what: &'static str,
+    },
     /// A capacity-limited value (mchid, serial, key id) is longer than its capacity.
     TooLong {
         /// Which value.
@@ -43,6 +49,10 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: {needed} bytes needed")
             }
             Error::InvalidInput { what } => write!(f, "invalid input: {what}"),
+            Error::InvalidSegment { what } => write!(
+                f,
+                "invalid input: {what} cannot be empty, `.` or `..` (it is a path segment)"
+            ),
             Error::TooLong { what, max } => write!(f, "{what} is longer than {max} bytes"),
             Error::Invalid { field, problem } => write!(f, "`{field}` {problem}"),
             Error::Random => f.write_str("the random source failed"),

@@ -346,7 +346,10 @@ pub fn target_roundtrip(data: &[u8]) {
         }
         b.finish().map(String::from)
     };
+    // Empty, `.` and `..` segments are refused (a normalising proxy would resolve them).
     let valid = !segment.is_empty()
+        && segment != "."
+        && segment != ".."
         && is_bmp(segment)
         && pairs
             .iter()
@@ -420,7 +423,7 @@ pub fn target_roundtrip(data: &[u8]) {
     match percent_decode(&text, &mut out) {
         Ok(decoded) => {
             let decoded = String::from(decoded);
-            if !decoded.is_empty() && is_bmp(&decoded) {
+            if !decoded.is_empty() && decoded != "." && decoded != ".." && is_bmp(&decoded) {
                 let mut enc = vec![0u8; 3 + encoded_len(&decoded)];
                 let encoded = TargetBuilder::new(&mut enc, "/x")
                     .segment(&decoded)

@@ -40,8 +40,13 @@ const DEMO_RECORD = {
 
 /** Starts `wxpay sandbox` on 127.0.0.1 and reads the WXPAY_* settings it prints. */
 async function startSandbox() {
+  // wxpay refuses WXPAY_* variables it does not read (this test's WXPAY_WASM and WXPAY_BIN).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('WXPAY_')),
+  );
   const child = spawn(wxpayBin, ['sandbox', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const settings = {};
   const lines = createInterface({ input: child.stdout });
