@@ -1134,3 +1134,74 @@ fn notify_verify_decrypt_from_files_and_stdin() {
         "callback verification failed: signature does not match",
     );
 }
+
+/// `wxpay request`: any endpoint, signed, sent and verified like the typed calls; TARGET is
+/// checked before anything is sent.
+#[test]
+fn request_signs_sends_and_verifies_any_endpoint() {
+    let sandbox = Sandbox::start();
+    let target = "/v3/payscore/permissions/authorization-code/a%7Cb%2Ac?service_id=500001";
+    let out = wxpay(&sandbox, &["request", "GET", target]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["authorization_code"], "a|b*c");
+    assert_eq!(
+        sandbox.emulator.seen_targets().last().map(String::as_str),
+        Some(target),
+        "sent exactly as given"
+    );
+    // A POST with a body from a file, answered 204: `{}`.
+    let body = write_temp(
+        "request-terminate.json",
+        r#"{"service_id":"500001","reason":"kiosk closed"}"#,
+    );
+    let out = wxpay(
+        &sandbox,
+        &[
+            "request",
+            "POST",
+            "/v3/payscore/permissions/authorization-code/a%7Cb%2Ac/terminate",
+            "--data",
+            body.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "{}");
+    // Refused before any traffic, exit 2.
+    let sent = sandbox.emulator.seen_targets().len();
+    #[rustfmt::skip]
+    let refused: &[(&[&str], &str)] = &[
+        (&["request", "GET", "/v3/../certificates"],  "`..` path segment"),
+        (&["request", "GET", "/v3/a b"],              "must be percent-encoded"),
+        (&["request", "GET", "v3/x"],                 "must start with /"),
+        (&["request", "FETCH", "/v3/x"],              "not GET, POST"),
+    ];
+    for (args, needle) in refused {
+        assert_failure(&wxpay(&sandbox, args), 2, needle);
+    }
+    assert_eq!(
+        sandbox.emulator.seen_targets().len(),
+        sent,
+        "nothing was sent"
+    );
+    // An API error keeps its class and Request-ID.
+    let out = wxpay(
+        &sandbox,
+        &[
+            "request",
+            "GET",
+            "/v3/payscore/permissions/authorization-code/NEVER_AUTHORISED?service_id=500001",
+        ],
+    );
+    assert_failure(&out, 4, "ORDER_NOT_EXIST");
+}

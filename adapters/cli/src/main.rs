@@ -24,6 +24,7 @@ mod input;
 mod notify;
 mod output;
 mod sandbox;
+mod serviceorder;
 
 use backend::{HostSigner, HostVerifier};
 
@@ -68,6 +69,12 @@ enum Command {
     /// Callback notifications WeChat Pay sends to notify_url.
     #[command(subcommand)]
     Notify(Notify),
+    /// Payscore service orders: the rental kiosk's money flow.
+    #[command(subcommand)]
+    Serviceorder(serviceorder::ServiceOrderCmd),
+    /// Any endpoint: sign, send, verify, and print the verified body.
+    #[command(after_help = AFTER_HELP)]
+    Request(serviceorder::RequestArgs),
     /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
     Sandbox(SandboxArgs),
 }
@@ -411,6 +418,8 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             client.call(&request, &mut body).map_err(client_failure)?;
             Ok(serde_json::json!({ "openid": openid, "terminated": true }))
         }
+        Command::Serviceorder(cmd) => serviceorder::run(cmd, sandbox),
+        Command::Request(args) => serviceorder::request(args, sandbox),
         Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(args, sandbox),
         Command::Sandbox(args) => sandbox::run(&args),
     }
