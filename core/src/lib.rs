@@ -45,6 +45,12 @@ pub use call::{Call, NoContent, Success};
 pub use client::{Client, ClientError, Clock, RequestId, VerifiedResponse, check_response};
 pub use error::{Error, ParseError, Problem, VerifyError};
 pub use heapless;
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+pub use serde as __serde;
+#[cfg(feature = "defmt")]
+#[doc(hidden)]
+pub use defmt as __defmt;
 pub use nonce::{Nonce, RandomSource};
 pub use path::TargetBuilder;
 pub use sign::Signer;
