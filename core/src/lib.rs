@@ -43,16 +43,16 @@ pub use api::permissions::{AuthorizationRecord, AuthorizationState};
 pub use api_error::{ApiError, ErrorCode};
 pub use call::{Call, NoContent, Success};
 pub use client::{Client, ClientError, Clock, RequestId, VerifiedResponse, check_response};
-pub use error::{Error, ParseError, Problem, VerifyError};
-pub use heapless;
-#[cfg(feature = "serde")]
-#[doc(hidden)]
-pub use serde as __serde;
 #[cfg(feature = "defmt")]
 #[doc(hidden)]
 pub use defmt as __defmt;
+pub use error::{Error, ParseError, Problem, VerifyError};
+pub use heapless;
 pub use nonce::{Nonce, RandomSource};
 pub use path::TargetBuilder;
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+pub use serde as __serde;
 pub use sign::Signer;
 pub use transport::{Method, Request, ResponseHead, ResponseHeaders, Transport};
 pub use verify::{PlatformKeys, Verifier};

@@ -179,26 +179,34 @@ export class Client {
    */
   async query(fetch, baseUrl, { authorizationCode, serviceId }, { signal } = {}) {
     const request = this.prepareQuery({ authorizationCode, serviceId });
-    let response;
-    let body;
-    try {
-      response = await fetch(baseUrl.replace(/\/+$/, '') + request.target, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body === '' ? undefined : request.body,
-        redirect: 'manual',
-        signal,
-      });
-      body = new Uint8Array(await response.arrayBuffer());
-    } catch (e) {
-      throw new WxpayError({
-        kind: 'transport',
-        reason: e?.name === 'AbortError' ? 'aborted' : 'fetch_failed',
-        message: `transport: ${e?.cause?.message ?? e?.message ?? e}`,
-        requestId: null,
-      });
-    }
+    const { response, body } = await send(fetch, baseUrl, request, signal);
     return this.finishQuery({ status: response.status, headers: response.headers, body });
+  }
+
+  /**
+   * Step one of a typed call by name (`serviceorder.create`, `serviceorder.get`,
+   * `serviceorder.cancel`, `serviceorder.modify`, `serviceorder.complete`, `serviceorder.pay`,
+   * `serviceorder.sync`, `permissions.get`), its arguments as the API documents them (see
+   * adapters/wasm/src/calls.rs). Unknown argument fields are refused.
+   */
+  prepareCall(name, args) {
+    return this.#call('wxpay_prepare_call', [name, JSON.stringify(args)]);
+  }
+
+  /**
+   * Step two of a typed call: only a verified 2xx that answers the prepared call.
+   * @returns {{ result: object, requestId: string | null }}
+   */
+  finishCall({ status, headers, body }) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body ?? new ArrayBuffer(0));
+    return this.#call('wxpay_finish_call', [status, headerLines(headers), bytes]);
+  }
+
+  /** Both steps of a typed call around `fetch`: resolves to `{ result, requestId }`. */
+  async call(fetch, baseUrl, name, args, { signal } = {}) {
+    const request = this.prepareCall(name, args);
+    const { response, body } = await send(fetch, baseUrl, request, signal);
+    return this.finishCall({ status: response.status, headers: response.headers, body });
   }
 
   /** Drops the merchant from the module (its key is zeroized). */
@@ -207,6 +215,28 @@ export class Client {
       this.#wx._call('wxpay_client_free', [this.#handle]);
       this.#handle = 0;
     }
+  }
+}
+
+/** Sends a prepared request with `fetch`, exactly as signed; transport failures are typed. */
+async function send(fetch, baseUrl, request, signal) {
+  try {
+    const response = await fetch(baseUrl.replace(/\/+$/, '') + request.target, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body === '' ? undefined : request.body,
+      redirect: 'manual',
+      signal,
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    return { response, body };
+  } catch (e) {
+    throw new WxpayError({
+      kind: 'transport',
+      reason: e?.name === 'AbortError' ? 'aborted' : 'fetch_failed',
+      message: `transport: ${e?.cause?.message ?? e?.message ?? e}`,
+      requestId: null,
+    });
   }
 }
 
