@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# A fresh `git clone` of this repository (HEAD, committed files only) in a temp dir with nothing
+# beside it (no ../shared), then the README's test command there. Proves the tests are
+# self-contained. The build reuses this checkout's target dir (CARGO_TARGET_DIR) to save time.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+git clone -q "$repo" "$tmp/wxpay"
+cd "$tmp/wxpay"
+test ! -e ../shared
+cargo test --workspace
