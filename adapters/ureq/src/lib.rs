@@ -1,11 +1,4 @@
-//! std transport for `wxpay-core` over [ureq] 3.
-//!
-//! - [`UreqTransport`]: the core's [`Transport`] with connection reuse, connect/read/overall
-//!   timeouts, the request target sent byte for byte as signed, and bodies read into the
-//!   caller's bounded buffer (a larger body is an error, never a truncation).
-//! - [`SystemClock`] and [`OsRandom`]: the host's clock and CSPRNG for the core's traits.
-//! - [`load_signer`] and [`load_verifier`]: PEM key files (PKCS#8 or PKCS#1; SPKI or PKCS#1),
-//!   read into zeroizing buffers.
+#![doc = include_str!("../README.md")]
 
 use std::fmt;
 use std::io::Read;
