@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo package -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc
 for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc; do
-  files=$(cargo package -q -l -p "$crate" 2>/dev/null)
+  files=$(cargo package -q -l --allow-dirty -p "$crate")
   for need in README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$need" <<<"$files" || { echo "$crate: $need missing from the package" >&2; exit 1; }
   done

@@ -4,6 +4,7 @@
 //! itself; hosts can use a faster backend from an adapter crate.
 
 #[cfg(feature = "rsa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 pub mod rsa;
 
 use core::fmt;
