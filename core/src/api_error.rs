@@ -16,6 +16,7 @@ pub const REQUEST_ID_CAPACITY: usize = 64;
 
 /// Error codes seen on the Payscore APIs (PROTOCOL.md §4), so callers need not compare strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `PARAM_ERROR`
@@ -72,6 +73,7 @@ impl ErrorCode {
 
 /// A non-2xx answer from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,

@@ -6,6 +6,7 @@ use crate::api_error::ApiError;
 
 /// A request could not be built: a target, a header or a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's buffer is too small; a buffer of `needed` bytes succeeds.
@@ -49,6 +50,7 @@ impl fmt::Display for Error {
 ///
 /// Whatever the variant, the body must not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum VerifyError {
     /// A required `Wechatpay-*` header is absent.
@@ -105,6 +107,7 @@ impl fmt::Display for VerifyError {
 
 /// A JSON body could not be read into a typed value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ParseError {
     /// Not well-formed JSON (or not UTF-8) at this byte offset.
@@ -173,6 +176,7 @@ impl fmt::Display for ParseError {
 /// of a record query is larger still, so boxing it would save no stack.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ClientError<T> {
     /// The request could not be built (bad input, small buffer, signer or nonce failure).

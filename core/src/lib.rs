@@ -30,6 +30,7 @@ pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod json;
+mod logging;
 pub mod nonce;
 pub mod path;
 pub mod sign;

@@ -17,6 +17,9 @@
 #[macro_use]
 extern crate std;
 
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("wxpay-embedded-io: enable at most one of the features `log` and `defmt`");
+
 mod chunked;
 mod error;
 mod request;
@@ -97,6 +100,7 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
         if !self.reusable {
             return Err(Error::NotReusable);
         }
+        wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         // Until this exchange ends cleanly, the connection is in an unknown state.
         self.reusable = false;
         let head_len = write_request_head(self.scratch, self.host, request)?;
@@ -126,6 +130,15 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
             response_body,
             &mut head,
         )?;
+        wxpay_core::__log!(
+            debug,
+            "{} {} -> {}, {} bytes, Request-ID {}",
+            request.method.as_str(),
+            request.target,
+            head.status,
+            head.body_len,
+            head.headers.request_id.as_deref().unwrap_or("-"),
+        );
         Ok(head)
     }
 }

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`");
+
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -249,6 +252,7 @@ impl Transport for UreqTransport {
         let http_request = builder
             .body(request.body.to_vec())
             .map_err(|e| UreqError::Http(e.to_string()))?;
+        wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         let mut response = self.agent.run(http_request).map_err(UreqError::from_ureq)?;
 
         let mut headers = ResponseHeaders::default();
@@ -256,6 +260,14 @@ impl Transport for UreqTransport {
             headers.capture(name.as_str(), value.as_bytes());
         }
         let status = response.status().as_u16();
+        wxpay_core::__log!(
+            debug,
+            "{} {} -> {}, Request-ID {}",
+            request.method.as_str(),
+            request.target,
+            status,
+            headers.request_id.as_deref().unwrap_or("-"),
+        );
         let limit = response_body.len();
         // Read one byte more than fits, so an oversized body is detected, not cut.
         let mut reader = response

@@ -11,6 +11,7 @@ use core::fmt;
 
 /// Why a key did not load, whatever the backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum KeyError {
     /// Not a PKCS#8 or PKCS#1 RSA key in PEM or DER.
