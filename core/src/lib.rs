@@ -43,6 +43,9 @@ pub use api::permissions::{AuthorizationRecord, AuthorizationState};
 pub use api_error::{ApiError, ErrorCode};
 pub use client::{Client, Clock, VerifiedResponse, check_response};
 pub use error::{ClientError, Error, ParseError, RequestId, VerifyError};
+/// The fixed-capacity strings and vectors of the public types (record fields are
+/// `heapless::String`), re-exported so callers use the same version.
+pub use heapless;
 pub use nonce::{Nonce, RandomSource};
 pub use path::TargetBuilder;
 pub use sign::Signer;

@@ -3,6 +3,9 @@
 #[cfg(all(feature = "log", feature = "defmt"))]
 compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`");
 
+mod host;
+pub use host::{HostClient, host_client};
+
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
