@@ -17,6 +17,8 @@
 #[macro_use]
 extern crate std;
 
+#[cfg(all(test, feature = "log"))]
+mod log_tests;
 #[cfg(all(feature = "log", feature = "defmt"))]
 compile_error!("wxpay-embedded-io: enable at most one of the features `log` and `defmt`");
 
