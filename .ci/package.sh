@@ -7,6 +7,10 @@
 # what is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# cargo unpacks those sibling packages under $CARGO_HOME/registry/src/-<hash>/ and reuses an
+# earlier unpacking of the same version, so a second run would verify against the stale
+# first one (seen with cargo 1.95): remove them first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-*
 cargo package -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc
 for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc; do
   files=$(cargo package -q -l --allow-dirty -p "$crate")
