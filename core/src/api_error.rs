@@ -22,6 +22,7 @@ pub const SIGN_URL_CAPACITY: usize = 128;
 /// with what was signed to find why a signature is refused. Kept small (one-byte lengths):
 /// it rides in every [`ApiError`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SignInformation {
     /// The method the server saw.
     pub method: String<SIGN_METHOD_CAPACITY, u8>,
@@ -35,6 +36,7 @@ pub struct SignInformation {
 
 /// Error codes seen on the Payscore APIs (PROTOCOL.md §4), so callers need not compare strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `PARAM_ERROR`
@@ -91,6 +93,7 @@ impl ErrorCode {
 
 /// A non-2xx answer from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,

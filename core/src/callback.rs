@@ -71,6 +71,7 @@ impl fmt::Debug for ApiV3Key {
 
 /// Why a callback was refused. Whatever the variant, nothing in it may be acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum CallbackError {
     /// The `Wechatpay-*` headers did not verify over the raw body.

@@ -387,6 +387,7 @@ where
 /// of a record query is larger still, so boxing it would save no stack.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ClientError<T> {
     /// The request could not be built (bad input, small buffer, signer or nonce failure).

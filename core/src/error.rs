@@ -4,6 +4,7 @@ use core::fmt;
 
 /// A request could not be built: a target, a header or a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's buffer is too small; a buffer of `needed` bytes succeeds.
@@ -63,6 +64,7 @@ impl fmt::Display for Error {
 
 /// The rule a request value breaks (see [`Error::Invalid`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Problem {
     /// It is empty (or absent) where a value is required.
@@ -143,6 +145,7 @@ impl fmt::Display for Problem {
 ///
 /// Whatever the variant, the body must not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum VerifyError {
     /// A required `Wechatpay-*` header is absent.
@@ -208,6 +211,7 @@ impl fmt::Display for VerifyError {
 
 /// A JSON body could not be read into a typed value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ParseError {
     /// Not well-formed JSON (or not UTF-8) at this byte offset.

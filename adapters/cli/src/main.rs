@@ -2,6 +2,8 @@
 //!
 //! Output contract: on success, one JSON object on stdout and exit 0. On any failure, nothing on
 //! stdout, one line on stderr, and an exit code naming the class of failure (see [`Exit`]).
+// The doc comments of the clap structs are the `--help` text, where a URL is plain text.
+#![allow(rustdoc::bare_urls)]
 
 use std::io::Write;
 use std::path::PathBuf;

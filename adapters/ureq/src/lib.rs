@@ -1,16 +1,10 @@
-//! std transport for `wxpay-core` over [ureq] 3.
-//!
-//! - [`UreqTransport`]: the core's [`Transport`] with connection reuse, connect/read/overall
-//!   timeouts, the request target sent byte for byte as signed, and bodies read into the
-//!   caller's bounded buffer (a larger body is an error, never a truncation).
-//!   Strict by construction: `https://` only, except `http://` to a loopback host
-//!   (127.0.0.0/8, `[::1]`, `localhost`); a proxy only when one is given
-//!   ([`UreqTransport::with_proxy`]; `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` are ignored);
-//!   redirects never followed; an answer with both `Content-Length` and `Transfer-Encoding`
-//!   refused.
-//! - [`SystemClock`] and [`OsRandom`]: the host's clock and CSPRNG for the core's traits.
-//! - [`load_signer`] and [`load_verifier`]: PEM key files (PKCS#8 or PKCS#1; SPKI or PKCS#1),
-//!   read into zeroizing buffers, at most [`MAX_KEY_FILE_BYTES`] bytes.
+#![doc = include_str!("../README.md")]
+
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`");
+
+mod host;
+pub use host::{HostClient, host_client};
 
 use std::fmt;
 use std::io::Read;
@@ -372,6 +366,7 @@ impl Transport for UreqTransport {
         let http_request = builder
             .body(request.body.to_vec())
             .map_err(|e| UreqError::Http(e.to_string()))?;
+        wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         let mut response = self.agent.run(http_request).map_err(UreqError::from_ureq)?;
         // RFC 9112 §6.1: a message with both is a smuggling vector; refuse it, as the
         // embedded-io adapter does.
@@ -387,6 +382,14 @@ impl Transport for UreqTransport {
             headers.capture(name.as_str(), value.as_bytes());
         }
         let status = response.status().as_u16();
+        wxpay_core::__log!(
+            debug,
+            "{} {} -> {}, Request-ID {}",
+            request.method.as_str(),
+            request.target,
+            status,
+            headers.request_id.as_deref().unwrap_or("-"),
+        );
         let limit = response_body.len();
         // Read one byte more than fits, so an oversized body is detected, not cut.
         let mut reader = response

@@ -21,7 +21,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const wasmPath =
   process.env.WXPAY_WASM ?? `${root}target/wasm32-unknown-unknown/release-wasm/wxpay_wasm.wasm`;
 const wxpayBin = process.env.WXPAY_BIN ?? `${root}target/debug/wxpay`;
-const vectors = JSON.parse(readFileSync(`${root}../shared/vectors/vectors.json`, 'utf8'));
+const vectors = JSON.parse(readFileSync(`${root}tests/vectors/vectors.json`, 'utf8'));
 const wasmBytes = readFileSync(wasmPath);
 
 // The emulator's seeded demo record (adapters/emulator/src/lib.rs, `demo` and seed_demo_records).

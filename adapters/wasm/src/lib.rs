@@ -672,7 +672,7 @@ mod tests {
     fn shared_request_vectors() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/vectors.json"
+            "/../../tests/vectors/vectors.json"
         );
         let all: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("vectors.json"))

@@ -4,12 +4,14 @@
 //! itself; hosts can use a faster backend from an adapter crate.
 
 #[cfg(feature = "rsa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 pub mod rsa;
 
 use core::fmt;
 
 /// Why a key did not load, whatever the backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum KeyError {
     /// Not a PKCS#8 or PKCS#1 RSA key in PEM or DER.

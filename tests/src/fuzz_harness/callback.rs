@@ -20,7 +20,7 @@ use super::{
     FUZZ_NOW, SIGNATURE_MARKER, marker_keys, reference_object, reference_str, split_message,
 };
 
-/// The APIv3 key [`callback`] decrypts with (the seeds in `fuzz/corpus/callback/` were
+/// The APIv3 key [`callback()`] decrypts with (the seeds in `fuzz/corpus/callback/` were
 /// encrypted with it by `fuzz/make_seeds.py`).
 pub const FUZZ_APIV3_KEY: &str = "wxpayFuzzApiV3Key0123456789abcde";
 
@@ -169,7 +169,7 @@ fn reference_plaintext(map: &serde_json::Map<String, Value>, key: &ApiV3Key) -> 
 }
 
 /// Callbacks, behind the marker verifier (NO SECURITY, fuzzing only) and [`FUZZ_APIV3_KEY`].
-/// Input: head lines and a body, as for [`verify`](super::verify).
+/// Input: head lines and a body, as for [`verify`](super::verify()).
 ///
 /// - Never panics; errors are the documented variants. The signature is checked first: a
 ///   response `verify_response` refuses is refused with its error, and nothing else.
