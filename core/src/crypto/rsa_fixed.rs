@@ -19,10 +19,11 @@
 //! big-endian components ([`FixedRsaVerifier::from_modulus`], [`FixedRsaSigner::from_components`])
 //! so that firmware with a provisioned key links no DER parser.
 
+use core::borrow::Borrow;
 use core::fmt;
 
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-use crypto_bigint::{NonZero, Odd, U64, U1024, U2048};
+use crypto_bigint::{MontyForm, MontyMultiplier, NonZero, Odd, U64, U1024, U2048, Uint, Word};
 use heapless::String;
 use zeroize::Zeroize;
 
@@ -135,7 +136,83 @@ fn encode_pkcs1v15(digest: &Sha256Digest) -> [u8; MODULUS_LEN] {
     em
 }
 
+/// Fixed window width of the constant-time exponentiation: 16 table entries of 128 bytes.
+const WINDOW: u32 = 4;
+
+/// `base^e` for a public exponent: left-to-right square-and-multiply, variable time in `e`
+/// only (17 Montgomery multiplications for e = 65537). Works in place on one accumulator.
+fn pow_public<const L: usize>(base: &FixedMontyForm<L>, e: &U64) -> FixedMontyForm<L> {
+    let mut mm = <FixedMontyForm<L> as MontyForm>::Multiplier::from(base.params());
+    let mut acc = *base;
+    for i in (0..e.bit_width_vartime().saturating_sub(1)).rev() {
+        mm.square_assign(&mut acc);
+        if e.bit_vartime(i) {
+            mm.mul_assign(&mut acc, base);
+        }
+    }
+    acc
+}
+
+/// `base^exp` in constant time: fixed 4-bit windows over every bit of `exp`, each table
+/// entry read on every step (masked), one squaring per bit and one multiplication per window.
+fn pow_secret<const L: usize>(base: &FixedMontyForm<L>, exp: &Uint<L>) -> FixedMontyForm<L> {
+    let params = base.params();
+    let mut mm = <FixedMontyForm<L> as MontyForm>::Multiplier::from(params);
+    let mut acc = FixedMontyForm::one(params);
+    let mut table = [Uint::<L>::ZERO; 1 << WINDOW];
+    for entry in table.iter_mut() {
+        *entry = *acc.as_montgomery();
+        mm.mul_assign(&mut acc, base);
+    }
+    acc = FixedMontyForm::one(params);
+    let mut pick = acc;
+    let per_limb = Word::BITS / WINDOW;
+    for limb in exp.as_limbs().iter().rev() {
+        for w in (0..per_limb).rev() {
+            for _ in 0..WINDOW {
+                mm.square_assign(&mut acc);
+            }
+            let digit = (limb.0 >> (w * WINDOW)) & ((1 << WINDOW) - 1);
+            select(&table, digit, pick.as_montgomery_mut());
+            mm.mul_assign(&mut acc, &pick);
+        }
+    }
+    table.iter_mut().for_each(Zeroize::zeroize);
+    pick.as_montgomery_mut().zeroize();
+    acc
+}
+
+/// `out = table[index]`, reading every entry (no secret-dependent address or branch).
+fn select<const L: usize>(table: &[Uint<L>], index: Word, out: &mut Uint<L>) {
+    *out = Uint::ZERO;
+    for (i, entry) in (0..).zip(table) {
+        let x: Word = i ^ index;
+        // All ones when x == 0, else zero.
+        let mask = ((x | x.wrapping_neg()) >> (Word::BITS - 1)).wrapping_sub(1);
+        for (o, e) in out.as_mut_limbs().iter_mut().zip(entry.as_limbs()) {
+            o.0 |= e.0 & mask;
+        }
+    }
+}
+
+/// Montgomery form of `c mod p` for a 2048-bit `c` and a 1024-bit modulus, without a long
+/// division: with `c = hi·R + lo` (R = 2^1024), `c ≡ hi·R + lo`, and R in Montgomery form is
+/// `R² mod p`. Montgomery multiplication reduces any operand below R, so `hi` and `lo` need
+/// not be below `p`.
+fn reduce_wide(c: &U2048, params: &FixedMontyParams<L1024>) -> FixedMontyForm<L1024> {
+    let (lo, hi) = c.split::<L1024>();
+    let mut mm = <FixedMontyForm<L1024> as MontyForm>::Multiplier::from(params);
+    let r = FixedMontyForm::from_montgomery(*params.r2(), params);
+    let mut x = FixedMontyForm::new(&hi, params);
+    mm.mul_assign(&mut x, &r);
+    x.add(&FixedMontyForm::new(&lo, params))
+}
+
 /// The public half: modulus (Montgomery parameters) and exponent.
+///
+/// The RSA operations are `#[inline(never)]`: their large temporaries (2048-bit values and
+/// the exponentiation window) then live on the stack only during the call, instead of
+/// enlarging the frame of whatever inlines them (the whole client, with LTO).
 #[derive(Clone, Copy)]
 struct PublicKey {
     params: FixedMontyParams<L2048>,
@@ -143,6 +220,7 @@ struct PublicKey {
 }
 
 impl PublicKey {
+    #[inline(never)]
     fn new(n: U2048, e: U64) -> Result<Self, KeyError> {
         if !has_bits(&n, 2048) {
             return Err(KeyError::WrongSize);
@@ -159,12 +237,20 @@ impl PublicKey {
     }
 
     /// `x^e mod n` (public data: variable time in the exponent only).
+    #[inline(never)]
     fn raise(&self, x: &U2048) -> U2048 {
-        FixedMontyForm::new(x, &self.params)
-            .pow_vartime(&self.e)
+        pow_public(&FixedMontyForm::new(x, &self.params), &self.e).retrieve()
+    }
+
+    /// `a·b mod n`.
+    #[inline(never)]
+    fn mul(&self, a: &U2048, b: &U2048) -> U2048 {
+        FixedMontyForm::new(a, &self.params)
+            .mul(&FixedMontyForm::new(b, &self.params))
             .retrieve()
     }
 
+    #[inline(never)]
     fn check(&self, digest: &Sha256Digest, signature: &[u8]) -> Result<(), SignatureError> {
         let bytes: &[u8; MODULUS_LEN] = signature
             .try_into()
@@ -173,22 +259,12 @@ impl PublicKey {
         if &s >= self.modulus() {
             return Err(SignatureError::NotBelowModulus);
         }
-        if self.matches(&self.raise(&s), digest) {
+        // The whole block is compared: padding, DigestInfo and digest (public data).
+        if self.raise(&s) == U2048::from_be_slice(&encode_pkcs1v15(digest)) {
             Ok(())
         } else {
             Err(SignatureError::BadPadding)
         }
-    }
-
-    /// Compares a decoded block with the expected encoding, without an early exit.
-    fn matches(&self, m: &U2048, digest: &Sha256Digest) -> bool {
-        let expected = encode_pkcs1v15(digest);
-        let got = m.to_be_bytes();
-        let diff = expected
-            .iter()
-            .zip(got.as_ref())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        diff == 0
     }
 }
 
@@ -294,6 +370,7 @@ impl Drop for FixedRsaSigner {
 }
 
 /// A 1024-bit prime factor: exactly 1024 bits and odd.
+#[inline(never)]
 fn prime(bytes: &[u8]) -> Result<FixedMontyParams<L1024>, KeyError> {
     let p = uint_be::<L1024>(bytes).ok_or(KeyError::WrongSize)?;
     if !has_bits(&p, 1024) {
@@ -316,6 +393,7 @@ impl FixedRsaSigner {
     /// A key from its raw parts. Refuses parts of the wrong size, and parts that do not
     /// belong together (`p·q ≠ n`, `e·d_p ≢ 1 mod p−1`, `e·d_q ≢ 1 mod q−1`, `q·qinv ≢ 1
     /// mod p`) with [`KeyError::Inconsistent`].
+    #[inline(never)]
     pub fn from_components(key: &RsaComponents<'_>, serial_no: &str) -> Result<Self, KeyError> {
         if serial_no.is_empty() {
             return Err(KeyError::BadSerial);
@@ -334,27 +412,32 @@ impl FixedRsaSigner {
             qinv: U1024::ZERO,
             serial_no,
         };
-        let pv = signer.p.modulus().as_ref();
-        let qv = signer.q.modulus().as_ref();
         let qinv = uint_be::<L1024>(key.coefficient).ok_or(KeyError::Inconsistent)?;
-        let product: U2048 = pv.concatenating_mul(qv);
-        let consistent = product == *signer.public.modulus()
-            && qinv < *pv
-            && signer.dp < *pv
-            && signer.dq < *qv
-            && inverts(&signer.public.e, &signer.dp, pv)
-            && inverts(&signer.public.e, &signer.dq, qv);
-        // q·qinv ≡ 1 (mod p): reduce q mod p first (q may exceed p).
-        let q_mod_p = qv.rem(signer.p.modulus().as_nz_ref());
-        let qinv_m = FixedMontyForm::new(&qinv, &signer.p);
-        let one = FixedMontyForm::new(&q_mod_p, &signer.p)
-            .mul(&qinv_m)
-            .retrieve();
-        if !consistent || one != U1024::ONE {
+        if !signer.consistent(&qinv) {
             return Err(KeyError::Inconsistent);
         }
+        let qinv_m = FixedMontyForm::new(&qinv, &signer.p);
         signer.qinv = qinv_m.to_montgomery();
         Ok(signer)
+    }
+
+    /// Whether the parts belong together, `qinv` being the plain coefficient.
+    #[inline(never)]
+    fn consistent(&self, qinv: &U1024) -> bool {
+        let pv = self.p.modulus().as_ref();
+        let qv = self.q.modulus().as_ref();
+        let product: U2048 = pv.concatenating_mul(qv);
+        let parts = product == *self.public.modulus()
+            && qinv < pv
+            && self.dp < *pv
+            && self.dq < *qv
+            && inverts(&self.public.e, &self.dp, pv)
+            && inverts(&self.public.e, &self.dq, qv);
+        // q·qinv ≡ 1 (mod p); Montgomery conversion reduces q mod p (q may exceed p).
+        let one = FixedMontyForm::new(qv, &self.p)
+            .mul(&FixedMontyForm::new(qinv, &self.p))
+            .retrieve();
+        parts && one == U1024::ONE
     }
 
     /// A key from DER: PKCS#8 (`BEGIN PRIVATE KEY`, `apiclient_key.pem`) or PKCS#1
@@ -365,55 +448,118 @@ impl FixedRsaSigner {
 
     /// Signs with RSA blinding drawn from `random`.
     pub fn with_blinding<R: RandomSource>(self, random: R) -> BlindedFixedRsaSigner<R> {
-        BlindedFixedRsaSigner {
-            inner: self,
-            random,
+        BlindedFixedRsaSigner::new(self, random)
+    }
+
+    /// A fresh blinding: `r^e mod n` for a random `r`, and `r⁻¹` mod p and mod q (so the
+    /// unblinding happens in each CRT half, on 1024-bit numbers). Tries a few draws: one
+    /// without an inverse would share a factor with `n`.
+    #[inline(never)]
+    fn blinding(&self, random: &mut impl RandomSource) -> Result<Blinding, SignError> {
+        for _ in 0..4 {
+            let mut bytes = [0u8; MODULUS_LEN];
+            random
+                .fill_bytes(&mut bytes)
+                .map_err(|_| SignError::Random)?;
+            // Montgomery conversion reduces the draw mod n.
+            let mut r =
+                FixedMontyForm::new(&U2048::from_be_slice(&bytes), &self.public.params).retrieve();
+            bytes.zeroize();
+            let inverses = (invert_half(&r, &self.p), invert_half(&r, &self.q));
+            if let (Some(inv_p), Some(inv_q)) = inverses {
+                let blinding = Blinding {
+                    r_e: self.public.raise(&r),
+                    inv_p,
+                    inv_q,
+                };
+                r.zeroize();
+                return Ok(blinding);
+            }
+            r.zeroize();
+        }
+        Err(SignError::Fault)
+    }
+
+    /// One CRT half: `c^d_x mod x`, times the blinding inverse mod x if any (Montgomery form).
+    #[inline(never)]
+    fn half(
+        c: &U2048,
+        params: &FixedMontyParams<L1024>,
+        exp: &U1024,
+        unblind: Option<&U1024>,
+    ) -> FixedMontyForm<L1024> {
+        let x = pow_secret(&reduce_wide(c, params), exp);
+        match unblind {
+            Some(inv) => x.mul(&FixedMontyForm::from_montgomery(*inv, params)),
+            None => x,
         }
     }
 
-    /// `c^d mod n` by CRT (constant-time in the key and in `c`).
-    fn private_op(&self, c: &U2048) -> U2048 {
-        let m1 = FixedMontyForm::new(&c.rem(self.p.modulus().as_nz_ref()), &self.p).pow(&self.dp);
-        let mut m2 = FixedMontyForm::new(&c.rem(self.q.modulus().as_nz_ref()), &self.q)
-            .pow(&self.dq)
-            .retrieve();
-        let m2_p = FixedMontyForm::new(&m2.rem(self.p.modulus().as_nz_ref()), &self.p);
+    /// Garner's recombination: `m2 + q·(qinv·(m1 − m2) mod p)`.
+    #[inline(never)]
+    fn combine(&self, m1: &FixedMontyForm<L1024>, m2: &U1024) -> U2048 {
+        // m2 < q < 2^1024: Montgomery conversion reduces it mod p.
+        let m2_p = FixedMontyForm::new(m2, &self.p);
         let qinv = FixedMontyForm::from_montgomery(self.qinv, &self.p);
         let mut h = m1.sub(&m2_p).mul(&qinv).retrieve();
         let product: U2048 = h.concatenating_mul(self.q.modulus().as_ref());
-        let s = product.wrapping_add(&m2.resize::<L2048>());
         h.zeroize();
+        product.wrapping_add(&m2.resize::<L2048>())
+    }
+
+    /// `c^d mod n` by CRT (constant-time in the key and in `c`), unblinded per half.
+    #[inline(never)]
+    fn private_op(&self, c: &U2048, blinding: Option<&Blinding>) -> U2048 {
+        let m1 = Self::half(c, &self.p, &self.dp, blinding.map(|b| &b.inv_p));
+        let mut m2 = Self::half(c, &self.q, &self.dq, blinding.map(|b| &b.inv_q)).retrieve();
+        let s = self.combine(&m1, &m2);
         m2.zeroize();
         s
     }
 
-    /// Signs `digest`, blinding with `r` (and its inverse) when given; checks the result
-    /// against the public key before writing it out.
+    /// Signs `digest`, blinded when `blinding` is given; checks the result against the public
+    /// key before writing it out.
+    #[inline(never)]
     fn sign_into(
         &self,
         digest: &Sha256Digest,
-        blinding: Option<(&U2048, &U2048)>,
+        blinding: Option<&Blinding>,
         out: &mut [u8; SIGNATURE_LEN],
     ) -> Result<(), SignError> {
         let m = U2048::from_be_slice(&encode_pkcs1v15(digest));
-        let n = &self.public.params;
-        let s = match blinding {
-            None => self.private_op(&m),
-            Some((r, r_inv)) => {
-                let re = FixedMontyForm::new(r, n).pow_vartime(&self.public.e);
-                let c = FixedMontyForm::new(&m, n).mul(&re).retrieve();
-                let blinded = self.private_op(&c);
-                FixedMontyForm::new(&blinded, n)
-                    .mul(&FixedMontyForm::new(r_inv, n))
-                    .retrieve()
-            }
+        let c = match blinding {
+            None => m,
+            Some(b) => self.public.mul(&m, &b.r_e),
         };
+        let s = self.private_op(&c, blinding);
         if s >= *self.public.modulus() || self.public.raise(&s) != m {
             return Err(SignError::Fault);
         }
         out.copy_from_slice(s.to_be_bytes().as_ref());
         Ok(())
     }
+}
+
+/// `r^e mod n` and the Montgomery forms of `r⁻¹ mod p` and `r⁻¹ mod q`.
+struct Blinding {
+    r_e: U2048,
+    inv_p: U1024,
+    inv_q: U1024,
+}
+
+impl Drop for Blinding {
+    fn drop(&mut self) {
+        self.r_e.zeroize();
+        self.inv_p.zeroize();
+        self.inv_q.zeroize();
+    }
+}
+
+/// Montgomery form of `r⁻¹ mod p` (constant time), if `r` is invertible mod p.
+#[inline(never)]
+fn invert_half(r: &U2048, params: &FixedMontyParams<L1024>) -> Option<U1024> {
+    let inverse = reduce_wide(r, params).invert().into_option()?;
+    Some(*inverse.as_montgomery())
 }
 
 impl Signer for FixedRsaSigner {
@@ -432,47 +578,34 @@ impl Signer for FixedRsaSigner {
     }
 }
 
-/// A [`FixedRsaSigner`] that blinds each private-key operation with fresh randomness.
-pub struct BlindedFixedRsaSigner<R> {
-    inner: FixedRsaSigner,
+/// A [`FixedRsaSigner`] that blinds each private-key operation with fresh randomness. `K` is
+/// the key itself ([`FixedRsaSigner::with_blinding`]) or a reference to it
+/// ([`BlindedFixedRsaSigner::new`]), e.g. to a key kept in a `static` on a device.
+pub struct BlindedFixedRsaSigner<R, K = FixedRsaSigner> {
+    inner: K,
     random: R,
 }
 
-impl<R> fmt::Debug for BlindedFixedRsaSigner<R> {
+impl<R, K: Borrow<FixedRsaSigner>> BlindedFixedRsaSigner<R, K> {
+    /// Blinds `key`'s signatures with `random`.
+    pub fn new(key: K, random: R) -> Self {
+        BlindedFixedRsaSigner { inner: key, random }
+    }
+}
+
+impl<R, K: Borrow<FixedRsaSigner>> fmt::Debug for BlindedFixedRsaSigner<R, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlindedFixedRsaSigner")
-            .field("inner", &self.inner)
+            .field("inner", self.inner.borrow())
             .finish_non_exhaustive()
     }
 }
 
-impl<R: RandomSource> BlindedFixedRsaSigner<R> {
-    /// A random `r` below `n` with its inverse mod `n` (tries a few draws; a draw without an
-    /// inverse would mean it shares a factor with `n`).
-    fn blinding_factor(&mut self) -> Result<(U2048, U2048), SignError> {
-        let n = &self.inner.public.params;
-        for _ in 0..4 {
-            let mut bytes = [0u8; MODULUS_LEN];
-            self.random
-                .fill_bytes(&mut bytes)
-                .map_err(|_| SignError::Random)?;
-            let mut r = U2048::from_be_slice(&bytes).rem(n.modulus().as_nz_ref());
-            bytes.zeroize();
-            let inverse = FixedMontyForm::new(&r, n).invert().into_option();
-            if let (Some(inv), true) = (inverse, bool::from(r.is_nonzero())) {
-                return Ok((r, inv.retrieve()));
-            }
-            r.zeroize();
-        }
-        Err(SignError::Fault)
-    }
-}
-
-impl<R: RandomSource> Signer for BlindedFixedRsaSigner<R> {
+impl<R: RandomSource, K: Borrow<FixedRsaSigner>> Signer for BlindedFixedRsaSigner<R, K> {
     type Error = SignError;
 
     fn serial_no(&self) -> &str {
-        self.inner.serial_no()
+        self.inner.borrow().serial_no()
     }
 
     fn sign_prehash(
@@ -480,11 +613,9 @@ impl<R: RandomSource> Signer for BlindedFixedRsaSigner<R> {
         digest: &Sha256Digest,
         out: &mut [u8; SIGNATURE_LEN],
     ) -> Result<(), SignError> {
-        let (mut r, mut r_inv) = self.blinding_factor()?;
-        let result = self.inner.sign_into(digest, Some((&r, &r_inv)), out);
-        r.zeroize();
-        r_inv.zeroize();
-        result
+        let key = self.inner.borrow();
+        let blinding = key.blinding(&mut self.random)?;
+        key.sign_into(digest, Some(&blinding), out)
     }
 }
 
@@ -956,7 +1087,7 @@ mod tests {
         for corrupt in [0usize, 1, 2, 203, 204, 230] {
             let mut em = encode_pkcs1v15(&digest);
             em[corrupt] ^= 0x10;
-            let s = private.private_op(&U2048::from_be_slice(&em));
+            let s = private.private_op(&U2048::from_be_slice(&em), None);
             let sig = s.to_be_bytes();
             let got = verifier.check(&digest, sig.as_ref());
             let ok = sig.as_ref() == good.as_slice();
