@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Firmware: build the Cortex-M4 example (six variants), run each on QEMU mps2-an386 with
-# semihosting, fail on any error, and print the size and instruction-count report.
-# Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size) by apt-get,
-# the thumbv7em-none-eabihf target by rustup.
+# semihosting, fail on any error, and print the size and instruction-count report. Also builds
+# the core (software RSA included) and the embedded-io adapter for Cortex-M0+ and RISC-V, and
+# links the no-allocator proof for all three targets.
+# Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size, llvm-nm) by
+# apt-get, the thumbv7em-none-eabihf, thumbv6m-none-eabi and riscv32imc-unknown-none-elf
+# targets by rustup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
@@ -19,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 qemu-system-arm --version | head -1
-rustup target add thumbv7em-none-eabihf
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf
 
 step "firmware: format and clippy"
 (
@@ -27,6 +30,21 @@ step "firmware: format and clippy"
   cargo fmt -- --check
   cargo clippy --release --locked --bin parse_only --bin calibrate -- -D warnings
   cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
+)
+
+step "firmware: core + embedded-io with software RSA for Cortex-M0+ and RISC-V"
+for target in thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
+  cargo build --release --locked -p wxpay-core -p wxpay-embedded-io \
+    --features wxpay-core/rsa-fixed,wxpay-core/callback --target "$target"
+done
+
+step "firmware: no-allocator link proof (Cortex-M4, Cortex-M0+, RISC-V)"
+(
+  cd tests/link-proof
+  cargo clippy --release --locked -- -D warnings
+  for target in thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
+    cargo build --release --locked --target "$target"
+  done
 )
 
 step "firmware: build, run every variant on QEMU, report"
