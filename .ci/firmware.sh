@@ -49,3 +49,7 @@ step "firmware: no-allocator link proof (Cortex-M4, Cortex-M0+, RISC-V)"
 
 step "firmware: build, run every variant on QEMU, report"
 timeout 1200 python3 firmware/report.py --check
+
+step "firmware: the query over UART0 to the emulator (QEMU -serial tcp:127.0.0.1:PORT)"
+# report.py built firmware/target/thumbv7em-none-eabihf/release/uart_query.
+timeout 900 cargo test --locked -p wxpay-emulator --test firmware_uart -- --ignored

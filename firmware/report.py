@@ -81,7 +81,7 @@ def build():
     elves = {}
     groups = [
         ([], ["parse_only", "calibrate"]),
-        (["rsa"], ["verify_parse", "full_rsa", "full_se", "full_se_family"]),
+        (["rsa"], ["verify_parse", "full_rsa", "full_se", "full_se_family", "uart_query"]),
         (["rsa", "callback"], ["callback"]),
     ]
     for features, bins in groups:
@@ -185,6 +185,12 @@ def main():
         s, rep = r["sizes"], r["report"]
         add(f"| {title} | **{kib(r['flash'])}** | {kib(s.get('.text', 0))} | {kib(s.get('.rodata', 0))} "
             f"| {kib(r['ram'])} | **{num(rep['stack'])} B** | {num(rep['stack_outside_rsa'])} B |")
+    uart = sections(elves["uart_query"])
+    uart_flash = sum(uart.get(x, 0) for x in (".vector_table", ".text", ".rodata", ".data"))
+    uart_ram = sum(uart.get(x, 0) for x in (".data", ".bss", ".uninit"))
+    add(f"| 7. full client over UART0 to the emulator (no fixture) | **{kib(uart_flash)}** "
+        f"| {kib(uart.get('.text', 0))} | {kib(uart.get('.rodata', 0))} | {kib(uart_ram)} "
+        f"| run by the `firmware_uart` test | |")
     add("")
     add("- flash = `.vector_table + .text + .rodata + .data` (from `llvm-size -A`); RAM = `.bss + .data`,")
     add("  which holds the 2 KiB scratch and 2 KiB body buffers and the keys, loaded once into statics")

@@ -17,6 +17,7 @@ pub mod fixture {
 pub mod meter;
 pub mod stack;
 pub mod timed;
+pub mod uart;
 pub mod wire;
 
 use core::panic::PanicInfo;
