@@ -1144,6 +1144,40 @@ mod tests {
         }
     }
 
+    fn odd_1024(bytes: &[u8]) -> FixedMontyParams<L1024> {
+        let mut m = U1024::from_be_slice(bytes);
+        m = m.bitor(&U1024::ONE).bitor(&U1024::ONE.shl_vartime(1023));
+        FixedMontyParams::new(Odd::new(m).expect("odd"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The hand-written pieces against crypto-bigint's own: the constant-time window
+        /// exponentiation against `pow`, square-and-multiply against `pow_vartime`, and the
+        /// wide reduction against `rem`.
+        #[test]
+        fn arithmetic_agrees_with_crypto_bigint(
+            m in proptest::collection::vec(any::<u8>(), 128),
+            x in proptest::collection::vec(any::<u8>(), 128),
+            k in proptest::collection::vec(any::<u8>(), 128),
+            c in proptest::collection::vec(any::<u8>(), 256),
+            e in 3u64..,
+        ) {
+            let params = odd_1024(&m);
+            let base = FixedMontyForm::new(&U1024::from_be_slice(&x), &params);
+            let exp = U1024::from_be_slice(&k);
+            prop_assert_eq!(pow_secret(&base, &exp).retrieve(), base.pow(&exp).retrieve());
+            let e = U64::from_u64(e);
+            prop_assert_eq!(pow_public(&base, &e).retrieve(), base.pow_vartime(&e).retrieve());
+            let c = U2048::from_be_slice(&c);
+            prop_assert_eq!(
+                reduce_wide(&c, &params).retrieve(),
+                c.rem(params.modulus().as_nz_ref())
+            );
+        }
+    }
+
     #[test]
     fn platform_key_from_vectors_matches_reference() {
         let pem = s(&vectors()["keys"], "platform_public_key_pem").to_owned();
