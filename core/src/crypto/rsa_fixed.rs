@@ -237,7 +237,6 @@ impl PublicKey {
     }
 
     /// `x^e mod n` (public data: variable time in the exponent only).
-    #[inline(never)]
     fn raise(&self, x: &U2048) -> U2048 {
         pow_public(&FixedMontyForm::new(x, &self.params), &self.e).retrieve()
     }
