@@ -32,6 +32,10 @@ step "firmware: format and clippy"
   cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
 )
 
+step "core: the fixed-size RSA provider (rsa-fixed), which no workspace member enables"
+cargo test --locked -p wxpay-core --features rsa-fixed --lib crypto::rsa_fixed
+cargo clippy --locked -p wxpay-core --all-targets --features rsa-fixed -- -D warnings
+
 step "firmware: core + embedded-io with software RSA for Cortex-M0+ and RISC-V"
 for target in thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
   cargo build --release --locked -p wxpay-core -p wxpay-embedded-io \
