@@ -7,8 +7,9 @@
 //! the ELF and runs it with `cargo test -p wxpay-emulator --test firmware_uart -- --ignored`.
 //! `WXPAY_FIRMWARE_UART_ELF` overrides the ELF's path.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -28,6 +29,27 @@ const WATCHDOG: Duration = Duration::from_secs(600);
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware's uart_query ELF; run by .ci/firmware.sh"]
 fn firmware_queries_the_emulator_over_uart() {
+    let emulator = Arc::new(Emulator::demo());
+    let mut record = emulator
+        .record(demo::AUTHORIZATION_CODE)
+        .expect("the demo record");
+    record.authorization_code = FIRMWARE_CODE.to_owned();
+    emulator.insert_record(record);
+    let server = Server::start(Arc::clone(&emulator), "127.0.0.1:0").expect("listens");
+
+    let (status, output) = run_qemu(&elf(), &server.addr().to_string());
+    assert!(status.success(), "the firmware failed: {output}");
+    assert!(output.lines().any(|l| l == "OK"), "{output}");
+    assert!(
+        output.contains(&format!("authorization_code         {FIRMWARE_CODE}")),
+        "{output}"
+    );
+    assert_eq!(emulator.seen_targets(), [FIRMWARE_TARGET.to_owned()]);
+    assert_eq!(server.connections_accepted(), 1);
+}
+
+/// The ELF: `WXPAY_FIRMWARE_UART_ELF`, or where `report.py` builds it.
+fn elf() -> String {
     let elf = std::env::var("WXPAY_FIRMWARE_UART_ELF").unwrap_or_else(|_| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -39,14 +61,11 @@ fn firmware_queries_the_emulator_over_uart() {
         std::path::Path::new(&elf).exists(),
         "{elf}: build it with `cd firmware && cargo build --release --features rsa --bin uart_query`"
     );
-    let emulator = Arc::new(Emulator::demo());
-    let mut record = emulator
-        .record(demo::AUTHORIZATION_CODE)
-        .expect("the demo record");
-    record.authorization_code = FIRMWARE_CODE.to_owned();
-    emulator.insert_record(record);
-    let server = Server::start(Arc::clone(&emulator), "127.0.0.1:0").expect("listens");
+    elf
+}
 
+/// Runs the firmware with UART0 connected to `addr`; its exit status and output.
+fn run_qemu(elf: &str, addr: &str) -> (ExitStatus, String) {
     let mut qemu = Command::new("qemu-system-arm")
         .args([
             "-machine",
@@ -61,9 +80,9 @@ fn firmware_queries_the_emulator_over_uart() {
             "-icount",
             "shift=0",
             "-serial",
-            &format!("tcp:{}", server.addr()),
+            &format!("tcp:{addr}"),
             "-kernel",
-            &elf,
+            elf,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -92,12 +111,56 @@ fn firmware_queries_the_emulator_over_uart() {
         pipe.read_to_string(&mut output).expect("reads QEMU output");
     }
     eprintln!("{output}");
-    assert!(status.success(), "the firmware failed: {output}");
-    assert!(output.lines().any(|l| l == "OK"), "{output}");
-    assert!(
-        output.contains(&format!("authorization_code         {FIRMWARE_CODE}")),
-        "{output}"
-    );
-    assert_eq!(emulator.seen_targets(), [FIRMWARE_TARGET.to_owned()]);
-    assert_eq!(server.connections_accepted(), 1);
+    (status, output)
+}
+
+/// A peer that reads the request head, answers `reply`, and then stalls (keeps the connection
+/// open and silent) until QEMU is gone.
+fn hostile_peer(reply: &'static [u8]) -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listens");
+    let addr = listener.local_addr().expect("address").to_string();
+    let peer = thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(reply);
+        // Stall: hold the connection until the device gives up and QEMU closes it.
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+    (addr, peer)
+}
+
+/// A stalled, truncated or oversized answer ends the request with an error (the UART's
+/// read deadline or the HTTP reader's limits), never a hang or a partial success.
+#[test]
+#[ignore = "needs qemu-system-arm and the firmware's uart_query ELF; run by .ci/firmware.sh"]
+fn firmware_fails_cleanly_on_a_hostile_stream() {
+    let cases: [(&str, &'static [u8]); 3] = [
+        ("stalled before the status line", b""),
+        (
+            "truncated body",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{\"service_id\":\"5000",
+        ),
+        (
+            "oversized body",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n{\"service_id\":",
+        ),
+    ];
+    let elf = elf();
+    for (name, reply) in cases {
+        let (addr, peer) = hostile_peer(reply);
+        let (status, output) = run_qemu(&elf, &addr);
+        assert!(
+            !status.success(),
+            "{name}: the firmware succeeded: {output}"
+        );
+        assert!(output.contains("FAILED: transport"), "{name}: {output}");
+        assert!(!output.lines().any(|l| l == "OK"), "{name}: {output}");
+        peer.join().expect("peer thread");
+    }
 }
