@@ -47,6 +47,11 @@ fn main() {
     let platform_pub_pem = read(&format!("{KEYS}/platform_pub.pem"));
     write(&out, "merchant_key.der", &pem_to_der(&merchant_pem));
     write(&out, "platform_pub.der", &pem_to_der(&platform_pub_pem));
+    write_raw_keys(
+        &out,
+        &pem_to_der(&merchant_pem),
+        &pem_to_der(&platform_pub_pem),
+    );
 
     // The response, signed as WeChat Pay would sign it.
     let mut platform = RsaSigner::from_pem(&platform_pem, PUB_KEY_ID).expect("platform key");
@@ -241,7 +246,13 @@ fn main() {
             "family_by_code.request.http",
             "Variant 5's query by code, made after the four family calls.",
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        RAW_PARTS
+            .iter()
+            .map(|(name, file)| (*name, *file, "A raw key component, big-endian.")),
+    ) {
         writeln!(fixture, "/// {doc}\npub const {name}: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\"));").expect("string");
     }
     write(&out, "fixture.rs", fixture.as_bytes());
@@ -473,6 +484,42 @@ impl embedded_io::Write for Recorder {
     fn flush(&mut self) -> Result<(), Self::Error> {
         Ok(())
     }
+}
+
+/// The raw big-endian key components the device is provisioned with: (constant, file).
+const RAW_PARTS: &[(&str, &str)] = &[
+    ("MERCHANT_N", "merchant.n"),
+    ("MERCHANT_E", "merchant.e"),
+    ("MERCHANT_P", "merchant.p"),
+    ("MERCHANT_Q", "merchant.q"),
+    ("MERCHANT_DP", "merchant.dp"),
+    ("MERCHANT_DQ", "merchant.dq"),
+    ("MERCHANT_QINV", "merchant.qinv"),
+    ("PLATFORM_N", "platform.n"),
+    ("PLATFORM_E", "platform.e"),
+];
+
+/// Splits the merchant key (PKCS#8) and the platform public key (SPKI) into raw components.
+fn write_raw_keys(out: &Path, merchant_pkcs8: &[u8], platform_spki: &[u8]) {
+    use pkcs1::der::Decode;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(merchant_pkcs8).expect("PKCS#8");
+    let key = pkcs1::RsaPrivateKeyRef::from_der(info.private_key.as_bytes()).expect("PKCS#1");
+    for (file, part) in [
+        ("merchant.n", key.modulus),
+        ("merchant.e", key.public_exponent),
+        ("merchant.p", key.prime1),
+        ("merchant.q", key.prime2),
+        ("merchant.dp", key.exponent1),
+        ("merchant.dq", key.exponent2),
+        ("merchant.qinv", key.coefficient),
+    ] {
+        write(out, file, part.as_bytes());
+    }
+    let spki = pkcs8::spki::SubjectPublicKeyInfoRef::from_der(platform_spki).expect("SPKI");
+    let key = pkcs1::RsaPublicKeyRef::from_der(spki.subject_public_key.as_bytes().expect("bits"))
+        .expect("PKCS#1 public key");
+    write(out, "platform.n", key.modulus.as_bytes());
+    write(out, "platform.e", key.public_exponent.as_bytes());
 }
 
 /// The DER inside a PEM block (PKCS#8 or SPKI).

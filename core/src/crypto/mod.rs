@@ -6,6 +6,8 @@
 #[cfg(feature = "rsa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 pub mod rsa;
+#[cfg(feature = "rsa-fixed")]
+pub mod rsa_fixed;
 
 use core::fmt;
 
@@ -18,6 +20,8 @@ pub enum KeyError {
     Unreadable,
     /// Not a 2048-bit key.
     WrongSize,
+    /// The key's parts do not belong together (e.g. `p·q ≠ n`, or an even modulus).
+    Inconsistent,
     /// The serial is longer than [`SERIAL_CAPACITY`](crate::sign::SERIAL_CAPACITY) or empty.
     BadSerial,
 }
@@ -27,6 +31,7 @@ impl fmt::Display for KeyError {
         f.write_str(match self {
             KeyError::Unreadable => "not an RSA key in PKCS#8 or PKCS#1 PEM/DER form",
             KeyError::WrongSize => "not an RSA-2048 key",
+            KeyError::Inconsistent => "the RSA key's parts do not belong together",
             KeyError::BadSerial => "certificate serial is empty or too long",
         })
     }
