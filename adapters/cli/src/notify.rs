@@ -156,7 +156,15 @@ pub fn verify_decrypt(mut args: VerifyDecryptArgs, sandbox: bool) -> Result<Valu
     })?;
     let event = match &notification.event {
         Event::UserOpenService(e) | Event::UserCloseService(e) => crate::output::render(e),
-        Event::UserConfirm(order) | Event::UserPaid(order) => crate::output::render(order),
+        Event::UserConfirm(order) | Event::UserPaid(order) => {
+            let order = order.order().map_err(|e| {
+                Failure::new(
+                    Exit::Parse,
+                    format!("the callback's order: {e}; nothing was acted on"),
+                )
+            })?;
+            crate::output::render(&order)
+        }
         Event::Other(plain) => match std::str::from_utf8(plain) {
             Ok(text) => json!({ "plaintext": text }),
             Err(_) => {

@@ -306,9 +306,10 @@ fn check_notification(
                 callback::USER_PAID
             };
             assert_eq!(n.event_type.as_str(), want);
+            assert_eq!(order.plaintext(), &plaintext[..]);
             assert_eq!(
-                ServiceOrder::from_json(&plaintext).as_ref(),
-                Ok(order),
+                ServiceOrder::from_json(&plaintext),
+                order.order(),
                 "the order is not the decrypted resource's"
             );
         }
