@@ -152,6 +152,39 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads an array value, calling `on_item(reader)` for each element, which must consume it;
+    /// another value is `WrongType { field }`.
+    pub fn read_array(
+        &mut self,
+        field: &'static str,
+        mut on_item: impl FnMut(&mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(b'[') => {}
+            _ if self.starts_value() => return Err(ParseError::WrongType { field }),
+            _ => return Err(self.syntax()),
+        }
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            on_item(self)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax()),
+            }
+        }
+    }
+
     fn read_object_with(
         &mut self,
         mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
@@ -836,5 +869,36 @@ mod tests {
             seen.mark(3, "a"),
             Err(ParseError::DuplicateField { field: "a" })
         );
+    }
+
+    fn strings_in_array(json: &str) -> Result<Vec<std::string::String>, ParseError> {
+        let mut out = Vec::new();
+        Reader::object(json.as_bytes(), |key, r| match key {
+            "a" => r.read_array("a", |r| {
+                out.push(r.read_str::<8>("a")?.as_str().to_owned());
+                Ok(())
+            }),
+            _ => r.skip_value(),
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn arrays() {
+        #[rustfmt::skip]
+        let cases: &[(&str, Result<&[&str], ParseError>)] = &[
+            (r#"{"a":[]}"#,              Ok(&[])),
+            (r#"{"a":[ "x" , "y" ]}"#,   Ok(&["x", "y"])),
+            (r#"{"b":1,"a":["x"]}"#,     Ok(&["x"])),
+            (r#"{"a":{}}"#,              Err(ParseError::WrongType { field: "a" })),
+            (r#"{"a":["x",]}"#,          Err(ParseError::Syntax { offset: 10 })),
+            (r#"{"a":["x""#,             Err(ParseError::Syntax { offset: 9 })),
+            (r#"{"a":[1]}"#,             Err(ParseError::WrongType { field: "a" })),
+        ];
+        for (json, want) in cases {
+            let got = strings_in_array(json);
+            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{json}");
+        }
     }
 }

@@ -24,6 +24,8 @@ pub mod api_error;
 pub mod base64;
 #[cfg(feature = "callback")]
 pub mod callback;
+#[cfg(feature = "certificates")]
+pub mod certificate;
 pub mod client;
 pub mod crypto;
 pub mod error;
