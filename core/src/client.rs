@@ -166,6 +166,26 @@ where
         body: &[u8],
         response_body: &'b mut [u8],
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
+        let (head, now) = self.exchange(method, target, body, response_body)?;
+        let received = response_body.get(..head.body_len).unwrap_or_default();
+        check_response(&self.platform_keys, head, received, now)
+    }
+
+    /// The platform keys held.
+    pub fn platform_keys(&self) -> &PlatformKeys<V, K> {
+        &self.platform_keys
+    }
+
+    /// Signs and sends one request and returns the answer's head **unverified**, with the
+    /// clock when it arrived. Only for crate code that verifies the answer itself (the
+    /// certificates download, whose keys may come from its own body).
+    pub(crate) fn exchange(
+        &mut self,
+        method: Method,
+        target: &str,
+        body: &[u8],
+        response_body: &mut [u8],
+    ) -> Result<(ResponseHead, i64), ClientError<T::Error>> {
         let now = self.clock.unix_seconds();
         let timestamp = u64::try_from(now).map_err(|_| Error::InvalidInput {
             what: "clock is before 1970",
@@ -196,10 +216,8 @@ where
             .transport
             .execute(&request, response_body)
             .map_err(ClientError::Transport)?;
-        let received = response_body.get(..head.body_len).unwrap_or_default();
         // The clock is read again: the window applies to when the response arrived.
-        let now = self.clock.unix_seconds();
-        check_response(&self.platform_keys, head, received, now)
+        Ok((head, self.clock.unix_seconds()))
     }
 
     /// Queries a user's authorization record by authorization code (raw; encoded here).

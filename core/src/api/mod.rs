@@ -1,3 +1,5 @@
 //! One module per API family: request targets (and bodies) and the typed results.
 
+#[cfg(feature = "certificates")]
+pub mod certificates;
 pub mod permissions;
