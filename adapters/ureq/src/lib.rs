@@ -7,6 +7,8 @@
 //! - [`load_signer`] and [`load_verifier`]: PEM key files (PKCS#8 or PKCS#1; SPKI or PKCS#1),
 //!   read into zeroizing buffers.
 
+pub mod certificates;
+
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
