@@ -204,6 +204,7 @@ pub struct Certificate<'a> {
     not_after: i64,
     modulus: &'a [u8],
     exponent: &'a [u8],
+    spki: &'a [u8],
 }
 
 /// A failure inside a DER `SEQUENCE` reader, which needs `From<der::Error>`.
@@ -248,6 +249,7 @@ struct Tbs<'a> {
     not_before: i64,
     not_after: i64,
     key: SubjectPublicKeyInfoRef<'a>,
+    spki: &'a [u8],
 }
 
 fn read_tbs<'a>(r: &mut SliceReader<'a>) -> Result<Tbs<'a>, Fail> {
@@ -281,7 +283,9 @@ fn read_tbs<'a>(r: &mut SliceReader<'a>) -> Result<Tbs<'a>, Fail> {
         if subject.tag() != Tag::Sequence {
             return Err(CertificateError::Der { what: "subject" }.into());
         }
-        let key = SubjectPublicKeyInfoRef::decode(r).map_err(der_error("subjectPublicKeyInfo"))?;
+        let spki = r.tlv_bytes().map_err(der_error("subjectPublicKeyInfo"))?;
+        let key =
+            SubjectPublicKeyInfoRef::from_der(spki).map_err(der_error("subjectPublicKeyInfo"))?;
         // issuerUniqueID, subjectUniqueID, extensions: well-formed TLVs, not needed here.
         while !r.is_finished() {
             r.tlv_bytes().map_err(der_error("extensions"))?;
@@ -291,6 +295,7 @@ fn read_tbs<'a>(r: &mut SliceReader<'a>) -> Result<Tbs<'a>, Fail> {
             not_before,
             not_after,
             key,
+            spki,
         })
     })
 }
@@ -327,6 +332,7 @@ impl<'a> Certificate<'a> {
             not_after: tbs.not_after,
             modulus: rsa.modulus.as_bytes(),
             exponent: rsa.public_exponent.as_bytes(),
+            spki: tbs.spki,
         })
     }
 
@@ -358,6 +364,11 @@ impl<'a> Certificate<'a> {
     /// The RSA public exponent, big-endian, no leading zeros.
     pub fn exponent(&self) -> &'a [u8] {
         self.exponent
+    }
+
+    /// The `SubjectPublicKeyInfo` DER: what backends that load SPKI keys take.
+    pub fn public_key_der(&self) -> &'a [u8] {
+        self.spki
     }
 
     /// Refuses a certificate outside its validity at `now` (Unix seconds, the caller's clock).
@@ -655,6 +666,9 @@ pub(crate) mod tests {
             load_pem::<RsaVerifier>(CERT_1.as_bytes(), Y2026, &mut buf).unwrap();
         assert_eq!(serial.as_str(), signer.serial_no());
         assert!(verifier.verify_prehash(&digest, &sig));
+        let c = Certificate::from_pem(CERT_1.as_bytes(), &mut buf).unwrap();
+        let by_spki = RsaVerifier::from_der(c.public_key_der()).unwrap();
+        assert!(by_spki.verify_prehash(&digest, &sig));
         let (_, other) = load_pem::<RsaVerifier>(CERT_2.as_bytes(), Y2026, &mut buf).unwrap();
         assert!(!other.verify_prehash(&digest, &sig));
         assert_eq!(

@@ -362,3 +362,117 @@ fn mixed_mode_certificates_and_public_key_in_one_set() {
     assert_eq!(serial, tc::SERIAL_1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `wxpay` with the demo merchant credentials only (no platform key) and `args`.
+fn wxpay_cli(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    let keys = wxpay_tests::KeyFiles::write();
+    std::process::Command::new(wxpay_tests::wxpay_binary())
+        .args(args)
+        .env("WXPAY_BASE_URL", sandbox.base_url())
+        .env("WXPAY_MCHID", demo::MCHID)
+        .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
+        .env("WXPAY_PRIVATE_KEY", &keys.private_key)
+        .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
+        .env_remove("WXPAY_PLATFORM_SERIAL")
+        .env_remove("WXPAY_PLATFORM_CERT")
+        .output()
+        .expect("wxpay runs")
+}
+
+#[test]
+fn cli_downloads_certificates_and_verifies_with_them() {
+    let sandbox = certificate_sandbox();
+    let dir = temp_dir("cli");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key_file = dir.join("apiv3.txt");
+    std::fs::write(&key_file, format!("{}\n", demo::APIV3_KEY)).expect("write");
+    let out_dir = dir.join("certs");
+    let out = wxpay_cli(
+        &sandbox,
+        &[
+            "certificates",
+            "download",
+            "--apiv3-key-file",
+            key_file.to_str().expect("utf-8"),
+            "--output-dir",
+            out_dir.to_str().expect("utf-8"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let serials: Vec<&str> = lines
+        .iter()
+        .map(|l| l["serial_no"].as_str().expect("serial_no"))
+        .collect();
+    assert_eq!(serials, vec![tc::SERIAL_1, tc::SERIAL_2]);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["effective_time"].is_string() && l["expire_time"].is_string())
+    );
+    let cert_1 = out_dir.join(format!("{}.pem", tc::SERIAL_1));
+    let cert_2 = out_dir.join(format!("{}.pem", tc::SERIAL_2));
+    assert_eq!(
+        std::fs::read_to_string(&cert_1).expect("written"),
+        tc::CERT_1_PEM
+    );
+
+    // --platform-cert (repeatable) verifies answers; the serial comes from the certificate.
+    let get = [
+        "permissions",
+        "get",
+        "--authorization-code",
+        demo::AUTHORIZATION_CODE,
+        "--service-id",
+        demo::SERVICE_ID,
+        "--platform-cert",
+        cert_1.to_str().expect("utf-8"),
+        "--platform-cert",
+        cert_2.to_str().expect("utf-8"),
+    ];
+    let out = wxpay_cli(&sandbox, &get);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An expired certificate is refused up front, naming its serial.
+    let expired = dir.join("expired.pem");
+    std::fs::write(&expired, tc::EXPIRED_PEM).expect("write");
+    let mut args = get[..6].to_vec();
+    args.extend(["--platform-cert", expired.to_str().expect("utf-8")]);
+    let out = wxpay_cli(&sandbox, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(tc::SERIAL_EXPIRED) && stderr.contains("expired"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Public-key mode: 404 RESOURCE_NOT_EXISTS, said plainly, exit 4.
+    sandbox.emulator.set_certificate_mode(false);
+    let out = wxpay_cli(
+        &sandbox,
+        &[
+            "certificates",
+            "download",
+            "--apiv3-key-file",
+            key_file.to_str().expect("utf-8"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("no platform certificates: use the WeChat Pay public key"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

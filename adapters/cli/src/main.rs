@@ -17,6 +17,7 @@ use wxpay_emulator::{Emulator, Fault, demo};
 use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
 
 mod backend;
+mod certificates;
 mod notify;
 mod output;
 
@@ -54,6 +55,9 @@ enum Command {
     Notify(Notify),
     /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
     Sandbox(SandboxArgs),
+    /// Platform certificates (legacy verification mode).
+    #[command(subcommand)]
+    Certificates(certificates::Certificates),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +170,15 @@ struct Connection {
     /// Its id: PUB_KEY_ID_… (public-key mode) or the platform certificate serial.
     #[arg(long, env = "WXPAY_PLATFORM_SERIAL", value_name = "PUB_KEY_ID_…")]
     platform_serial: Option<String>,
+    /// A platform certificate, PEM (repeatable; in WXPAY_PLATFORM_CERT comma-separated). Its
+    /// serial comes from the certificate; alone or beside a public key (mixed mode).
+    #[arg(
+        long = "platform-cert",
+        env = "WXPAY_PLATFORM_CERT",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    platform_cert: Vec<PathBuf>,
     /// Timeout for connect, each read and the whole call, in seconds.
     #[arg(long, env = "WXPAY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     timeout_secs: u64,
@@ -185,6 +198,9 @@ struct SandboxArgs {
     /// Also write every callback the emulator sends into DIR (`*.headers`, `*.json`).
     #[arg(long, value_name = "DIR")]
     callback_dir: Option<PathBuf>,
+    /// Sign with TEST platform certificates and serve GET /v3/certificates (legacy merchants).
+    #[arg(long)]
+    certificate_mode: bool,
 }
 
 /// Exit classes (documented in `--help`).
@@ -212,7 +228,8 @@ impl Failure {
     }
 }
 
-type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom>;
+/// Room for a public key beside two overlapping certificates and one more (mixed mode).
+type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom, 4>;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
@@ -350,6 +367,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
         }
         Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(&args),
         Command::Sandbox(args) => sandbox(&args),
+        Command::Certificates(command) => certificates::run(command),
     }
 }
 
@@ -363,6 +381,7 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
         conn.private_key.is_some(),
         conn.platform_public_key.is_some(),
         conn.platform_serial.is_some(),
+        !conn.platform_cert.is_empty(),
     ];
     if conn.base_url.is_none() && !credentials.contains(&true) {
         let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").map_err(|e| {
@@ -402,6 +421,12 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
         .private_key
         .as_deref()
         .ok_or_else(|| missing("private-key", "WXPAY_PRIVATE_KEY"))?;
+    if conn.platform_public_key.is_none() && !conn.platform_cert.is_empty() {
+        return Ok((
+            certificates::connect(conn, mchid, serial, key_path, timeouts)?,
+            None,
+        ));
+    }
     let platform_path = conn
         .platform_public_key
         .as_deref()
@@ -420,10 +445,9 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
     })?;
     let base_url = conn.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
     let transport = UreqTransport::new(base_url, timeouts);
-    Ok((
-        build_client(transport, signer, platform, mchid, platform_serial)?,
-        None,
-    ))
+    let mut client = build_client(transport, signer, platform, mchid, platform_serial)?;
+    certificates::install(&mut client, &conn.platform_cert)?;
+    Ok((client, None))
 }
 
 fn build_client(
@@ -472,6 +496,7 @@ fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
         emulator.set_fault(Some(fault));
     }
     emulator.set_callback_dir(args.callback_dir.clone());
+    emulator.set_certificate_mode(args.certificate_mode);
     let server = Server::start(Arc::new(emulator), &args.listen).map_err(|e| {
         Failure(
             Exit::Transport,
@@ -494,6 +519,15 @@ fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
     };
     let private_key = write("merchant_key.pem", demo::MERCHANT_KEY_PEM)?;
     let platform_pub = write("platform_pub.pem", demo::PLATFORM_PUB_PEM)?;
+    let apiv3_key = write("apiv3_key.txt", demo::APIV3_KEY)?;
+    let platform_settings = if args.certificate_mode {
+        certificates::sandbox_settings(&write)?
+    } else {
+        vec![
+            format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
+            format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
+        ]
+    };
     let mut out = std::io::stdout().lock();
     let lines = [
         format!(
@@ -504,14 +538,13 @@ fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
         format!("WXPAY_MCHID={}", demo::MCHID),
         format!("WXPAY_SERIAL={}", demo::MERCHANT_SERIAL),
         format!("WXPAY_PRIVATE_KEY={}", private_key.display()),
-        format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
-        format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
-        format!(
-            "# demo: wxpay permissions get --authorization-code {} --service-id {}",
-            demo::AUTHORIZATION_CODE,
-            demo::SERVICE_ID
-        ),
+        format!("WXPAY_APIV3_KEY_FILE={}", apiv3_key.display()),
     ];
+    let lines = lines.into_iter().chain(platform_settings).chain([format!(
+        "# demo: wxpay permissions get --authorization-code {} --service-id {}",
+        demo::AUTHORIZATION_CODE,
+        demo::SERVICE_ID
+    )]);
     for line in lines {
         let _ = writeln!(out, "{line}");
     }
