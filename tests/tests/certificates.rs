@@ -476,3 +476,72 @@ fn cli_downloads_certificates_and_verifies_with_them() {
     assert!(out.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sandbox_certificate_mode_prints_what_a_client_needs() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(wxpay_tests::wxpay_binary())
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--certificate-mode"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sandbox starts");
+    let stdout = child.stdout.take().expect("piped");
+    let settings: Vec<(String, String)> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("# demo:"))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let names: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
+    let run = |args: &[&str]| {
+        std::process::Command::new(wxpay_tests::wxpay_binary())
+            .args(args)
+            .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
+            .env_remove("WXPAY_PLATFORM_SERIAL")
+            .envs(settings.clone())
+            .output()
+            .expect("runs")
+    };
+    let get = run(&[
+        "permissions",
+        "get",
+        "--authorization-code",
+        demo::AUTHORIZATION_CODE,
+        "--service-id",
+        demo::SERVICE_ID,
+    ]);
+    let dir = temp_dir("sandbox-cli");
+    let download = run(&[
+        "certificates",
+        "download",
+        "--output-dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        names,
+        [
+            "WXPAY_BASE_URL",
+            "WXPAY_MCHID",
+            "WXPAY_SERIAL",
+            "WXPAY_PRIVATE_KEY",
+            "WXPAY_APIV3_KEY_FILE",
+            "WXPAY_PLATFORM_CERT"
+        ]
+    );
+    assert_eq!(
+        get.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&get.stderr)
+    );
+    assert_eq!(
+        download.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&download.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&download.stdout).lines().count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

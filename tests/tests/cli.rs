@@ -289,6 +289,7 @@ fn sandbox_prints_what_a_client_needs() {
             "WXPAY_MCHID",
             "WXPAY_SERIAL",
             "WXPAY_PRIVATE_KEY",
+            "WXPAY_APIV3_KEY_FILE",
             "WXPAY_PLATFORM_PUBLIC_KEY",
             "WXPAY_PLATFORM_SERIAL"
         ]
