@@ -545,3 +545,56 @@ fn sandbox_certificate_mode_prints_what_a_client_needs() {
     assert_eq!(String::from_utf8_lossy(&download.stdout).lines().count(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cli_verifies_a_callback_signed_by_a_platform_certificate() {
+    let sandbox = certificate_sandbox();
+    sandbox
+        .emulator
+        .bind_user_for_test("CERT-CB-1", "oCertCallback");
+    let callbacks = sandbox.emulator.callbacks();
+    let [message] = callbacks.as_slice() else {
+        panic!("one callback: {callbacks:?}")
+    };
+    assert!(
+        message
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Wechatpay-Serial" && v == tc::SERIAL_1),
+        "signed by certificate 1: {:?}",
+        message.headers
+    );
+    let dir = temp_dir("callback");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let headers = write("cb.headers", message.headers_text().as_bytes());
+    let body = write("cb.json", &message.body);
+    let key = write("apiv3.txt", demo::APIV3_KEY.as_bytes());
+    let cert = write("cert1.pem", tc::CERT_1_PEM.as_bytes());
+    let out = std::process::Command::new(wxpay_tests::wxpay_binary())
+        .args(["notify", "verify-decrypt", "--headers"])
+        .arg(&headers)
+        .arg("--body")
+        .arg(&body)
+        .arg("--apiv3-key-file")
+        .arg(&key)
+        .arg("--platform-cert")
+        .arg(&cert)
+        .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
+        .env_remove("WXPAY_PLATFORM_SERIAL")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let event: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(event["event"]["openid"], "oCertCallback");
+    let _ = std::fs::remove_dir_all(&dir);
+}

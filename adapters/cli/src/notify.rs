@@ -34,6 +34,15 @@ pub struct VerifyDecryptArgs {
     /// Its id: PUB_KEY_ID_… or the platform certificate serial.
     #[arg(long, env = "WXPAY_PLATFORM_SERIAL")]
     platform_serial: Option<String>,
+    /// A platform certificate, PEM (repeatable; in WXPAY_PLATFORM_CERT comma-separated):
+    /// callbacks signed by it verify too (alone or beside a public key).
+    #[arg(
+        long = "platform-cert",
+        env = "WXPAY_PLATFORM_CERT",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    platform_cert: Vec<PathBuf>,
 }
 
 fn read_input(source: &str, what: &str) -> Result<Vec<u8>, Failure> {
@@ -66,11 +75,12 @@ fn parse_headers(text: &[u8]) -> Result<ResponseHeaders, Failure> {
 }
 
 /// Keys from options, or the emulator's demo keys when none are given.
-fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>), Failure> {
+fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier, 4>), Failure> {
     let any = args.apiv3_key_file.is_some()
         || args.apiv3_key.is_some()
         || args.platform_public_key.is_some()
-        || args.platform_serial.is_some();
+        || args.platform_serial.is_some()
+        || !args.platform_cert.is_empty();
     let bad_key = |e: CallbackError| Failure::usage(format!("APIv3 key: {e}"));
     if !any {
         eprintln!("wxpay: no keys given: using the built-in emulator's demo TEST keys");
@@ -94,6 +104,17 @@ fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>
             ));
         }
     };
+    let mut keys = PlatformKeys::new();
+    let now = SystemClock.unix_seconds();
+    for path in &args.platform_cert {
+        let (serial, key) = wxpay_ureq::certificates::load_certificate(path, now)
+            .map_err(|e| Failure::usage(format!("--platform-cert {e}")))?;
+        keys.insert(&serial, key)
+            .map_err(|e| Failure::usage(format!("--platform-cert: {e}")))?;
+    }
+    if args.platform_public_key.is_none() && keys.serials().next().is_some() {
+        return Ok((apiv3, keys));
+    }
     let path = args.platform_public_key.as_deref().ok_or_else(|| {
         Failure::usage("missing --platform-public-key (or WXPAY_PLATFORM_PUBLIC_KEY)")
     })?;
@@ -103,7 +124,7 @@ fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>
         .ok_or_else(|| Failure::usage("missing --platform-serial (or WXPAY_PLATFORM_SERIAL)"))?;
     let platform = wxpay_ureq::load_verifier(path)
         .map_err(|e| Failure::usage(format!("--platform-public-key {}: {e}", path.display())))?;
-    let keys = PlatformKeys::with_key(serial, platform)
+    keys.insert(serial, platform)
         .map_err(|e| Failure::usage(format!("--platform-serial: {e}")))?;
     Ok((apiv3, keys))
 }
