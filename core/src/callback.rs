@@ -14,7 +14,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::api::serviceorder::ServiceOrder;
 use crate::error::{ParseError, VerifyError};
-use crate::json::Reader;
+use crate::json::{Reader, once};
 use crate::time::DateTime;
 use crate::transport::ResponseHeaders;
 use crate::verify::{PlatformKeys, Verifier, verify_response};
@@ -346,20 +346,6 @@ struct Envelope {
     associated_data: Option<String<256>>,
     original_type: Option<String<32>>,
     ciphertext_len: Option<usize>,
-}
-
-/// Reads a member into its slot; a second sighting is refused (the slot is `Some` once seen,
-/// even for `null`), whatever the number of fields.
-fn once<T>(
-    slot: &mut Option<T>,
-    field: &'static str,
-    read: impl FnOnce() -> Result<T, ParseError>,
-) -> Result<(), ParseError> {
-    if slot.is_some() {
-        return Err(ParseError::DuplicateField { field });
-    }
-    *slot = Some(read()?);
-    Ok(())
 }
 
 /// Parses the envelope, copying `resource.ciphertext` (base64 text) into `work` (as much as

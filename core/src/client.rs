@@ -307,14 +307,29 @@ where
         body: &[u8],
         response_body: &'b mut [u8],
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
+        let (head, now) = self.exchange(method, target, body, response_body)?;
+        let received = response_body.get(..head.body_len).unwrap_or_default();
+        check_response(&self.platform_keys, head, received, now)
+    }
+
+    /// Signs and sends one request and returns the answer's head **unverified**, with the
+    /// clock when it arrived. Only for crate code that verifies the answer itself (the
+    /// certificates download, whose keys may come from its own body).
+    pub(crate) fn exchange(
+        &mut self,
+        method: Method,
+        target: &str,
+        body: &[u8],
+        response_body: &mut [u8],
+    ) -> Result<(ResponseHead, i64), ClientError<T::Error>> {
         let mut scratch = RequestScratch::new();
         let request = self.prepare(method, target, body, &mut scratch)?;
         let head = self
             .transport
             .execute(&request, response_body)
             .map_err(ClientError::Transport)?;
-        let received = response_body.get(..head.body_len).unwrap_or_default();
-        self.finish(head, received)
+        // The clock is read again: the window applies to when the response arrived.
+        Ok((head, self.clock.unix_seconds()))
     }
 
     /// Sends one typed [`Call`] and returns its verified answer, bound to the request.

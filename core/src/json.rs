@@ -796,6 +796,21 @@ impl<'b> ObjectWriter<'b> {
     }
 }
 
+/// Reads a member into its slot; a second sighting is refused (the slot is `Some` once seen,
+/// even for `null`), whatever the number of fields. For the few hand-written readers that
+/// stream a value somewhere a declaration cannot (a ciphertext into a work buffer).
+pub fn once<T>(
+    slot: &mut Option<T>,
+    field: &'static str,
+    read: impl FnOnce() -> Result<T, ParseError>,
+) -> Result<(), ParseError> {
+    if slot.is_some() {
+        return Err(ParseError::DuplicateField { field });
+    }
+    *slot = Some(read()?);
+    Ok(())
+}
+
 /// Unwraps a required field or names it as missing.
 pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ParseError> {
     value.ok_or(ParseError::MissingField { field })
@@ -1016,5 +1031,36 @@ mod tests {
             r.read_object("o", |_, r| r.skip_value())
         });
         assert_eq!(wrong, Err(ParseError::WrongType { field: "o" }));
+    }
+
+    fn strings_in_array(json: &str) -> Result<Vec<std::string::String>, ParseError> {
+        let mut out = Vec::new();
+        Reader::object(json.as_bytes(), |key, r| match key {
+            "a" => r.read_array("a", |r| {
+                out.push(r.read_str::<8>("a")?.as_str().to_owned());
+                Ok(())
+            }),
+            _ => r.skip_value(),
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn arrays() {
+        #[rustfmt::skip]
+        let cases: &[(&str, Result<&[&str], ParseError>)] = &[
+            (r#"{"a":[]}"#,              Ok(&[])),
+            (r#"{"a":[ "x" , "y" ]}"#,   Ok(&["x", "y"])),
+            (r#"{"b":1,"a":["x"]}"#,     Ok(&["x"])),
+            (r#"{"a":{}}"#,              Err(ParseError::WrongType { field: "a" })),
+            (r#"{"a":["x",]}"#,          Err(ParseError::Syntax { offset: 10 })),
+            (r#"{"a":["x""#,             Err(ParseError::Syntax { offset: 9 })),
+            (r#"{"a":[1]}"#,             Err(ParseError::WrongType { field: "a" })),
+        ];
+        for (json, want) in cases {
+            let got = strings_in_array(json);
+            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{json}");
+        }
     }
 }

@@ -27,6 +27,8 @@ pub mod call;
 #[cfg(feature = "callback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "callback")))]
 pub mod callback;
+#[cfg(feature = "certificates")]
+pub mod certificate;
 pub mod client;
 pub mod crypto;
 pub mod error;

@@ -18,6 +18,8 @@
 //! - [`http_response`]: three bytes of settings (read sizes, body and scratch buffer sizes),
 //!   then the bytes the peer sends.
 //! - [`json_writer`], one string per line: `key\nvalue\nkey\nvalue…`.
+//! - [`certificates`] takes head lines and a `GET /v3/certificates` body, like [`verify`];
+//!   [`certificate`] a decrypted certificate (PEM or DER).
 
 use std::cell::Cell;
 use std::string::String;
@@ -38,10 +40,12 @@ use wxpay_core::verify::{self, MAX_CLOCK_SKEW_SECS, PlatformKeys, SIGNTEST_PREFI
 use wxpay_core::{Call, Error, Method, ResponseHeaders};
 
 mod callback;
+mod certificates;
 mod http;
 mod json_writer;
 
 pub use callback::{FUZZ_APIV3_KEY, callback, callback_payload};
+pub use certificates::{CERTIFICATES_NOW, MarkerKey, certificate, certificates};
 pub use http::http_response;
 pub use json_writer::json_writer;
 

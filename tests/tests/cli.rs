@@ -789,9 +789,9 @@ fn sandbox_walkthrough_as_the_readme_writes_it() {
             "WXPAY_MCHID",
             "WXPAY_SERIAL",
             "WXPAY_PRIVATE_KEY",
+            "WXPAY_APIV3_KEY_FILE",
             "WXPAY_PLATFORM_PUBLIC_KEY",
             "WXPAY_PLATFORM_SERIAL",
-            "WXPAY_APIV3_KEY_FILE",
         ]
     );
     let key_dir = std::path::Path::new(&settings[3].1)

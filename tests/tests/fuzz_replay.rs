@@ -21,6 +21,8 @@ const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("callback_payload", fuzz_harness::callback_payload),
     ("http_response", fuzz_harness::http_response),
     ("json_writer", fuzz_harness::json_writer),
+    ("certificates", fuzz_harness::certificates),
+    ("certificate", fuzz_harness::certificate),
 ];
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -177,4 +179,65 @@ fn callback_seeds_get_past_the_decryption() {
     for (name, want) in cases {
         assert_eq!(outcome(name), *want, "{name}");
     }
+}
+
+/// The certificates seeds reach the end: the good ones decrypt, parse and verify (held key
+/// and bootstrap), the spoiled ones stop where they are meant to.
+#[test]
+fn certificates_seeds_reach_what_they_are_meant_to() {
+    use std::convert::Infallible;
+    use wxpay_core::api::certificates::{CertificateProblem, DownloadError, check_download};
+    use wxpay_core::callback::ApiV3Key;
+    use wxpay_core::transport::ResponseHead;
+    use wxpay_core::verify::PlatformKeys;
+
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/certificates");
+    let outcome = |name: &str| {
+        let data = std::fs::read(corpus.join(name)).expect("seed exists");
+        let message = fuzz_harness::split_message(&data);
+        let head = ResponseHead {
+            status: message.status,
+            headers: message.headers.clone(),
+            body_len: message.body.len(),
+        };
+        let key = ApiV3Key::from_text(fuzz_harness::FUZZ_APIV3_KEY).expect("32 bytes");
+        let held: PlatformKeys<fuzz_harness::MarkerKey, 2> = PlatformKeys::with_key(
+            fuzz_harness::FUZZ_SERIAL,
+            <fuzz_harness::MarkerKey as wxpay_core::certificate::FromRsaPublicKey>::from_rsa_public_key(&[1; 256], &[1, 0, 1])
+                .expect("key"),
+        )
+        .expect("fits");
+        let (mut work, mut out) = (vec![0u8; 16384], vec![0u8; 16384]);
+        check_download::<_, 2, 4, Infallible>(
+            &head,
+            message.body,
+            fuzz_harness::CERTIFICATES_NOW,
+            &key,
+            &held,
+            &mut work,
+            &mut out,
+        )
+        .map(|c| c.len())
+    };
+    assert_eq!(outcome("seed-bootstrap"), Ok(2));
+    assert_eq!(outcome("seed-held"), Ok(2));
+    assert_eq!(outcome("seed-empty-aad"), Ok(1));
+    assert!(matches!(
+        outcome("seed-tampered"),
+        Err(DownloadError::Certificate {
+            problem: CertificateProblem::Decrypt(_),
+            ..
+        })
+    ));
+    assert!(matches!(
+        outcome("seed-mismatch"),
+        Err(DownloadError::Certificate {
+            problem: CertificateProblem::SerialMismatch { .. },
+            ..
+        })
+    ));
+    assert!(matches!(
+        outcome("seed-not-exists"),
+        Err(DownloadError::NoPlatformCertificates(_))
+    ));
 }

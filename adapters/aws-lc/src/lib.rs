@@ -143,6 +143,24 @@ impl AwsLcVerifier {
     }
 }
 
+#[cfg(feature = "certificates")]
+impl wxpay_core::certificate::FromRsaPublicKey for AwsLcVerifier {
+    fn from_rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Result<Self, KeyError> {
+        use pkcs1::der::Encode;
+        use pkcs1::der::asn1::UintRef;
+        let key = pkcs1::RsaPublicKey {
+            modulus: UintRef::new(modulus).map_err(|_| KeyError::Unreadable)?,
+            public_exponent: UintRef::new(exponent).map_err(|_| KeyError::Unreadable)?,
+        };
+        // RSA-2048: 270 bytes of PKCS#1 DER; larger keys are refused as WrongSize below.
+        let mut der = [0u8; 1100];
+        let der = key
+            .encode_to_slice(&mut der)
+            .map_err(|_| KeyError::WrongSize)?;
+        Self::from_der(der)
+    }
+}
+
 impl Verifier for AwsLcVerifier {
     fn verify_prehash(&self, digest: &Sha256Digest, signature: &[u8; SIGNATURE_LEN]) -> bool {
         Digest::import_less_safe(digest, &SHA256)

@@ -21,6 +21,7 @@ use wxpay_emulator::{Emulator, demo};
 use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
 
 mod backend;
+mod certificates;
 mod env;
 mod input;
 mod notify;
@@ -79,6 +80,9 @@ enum Command {
     Request(serviceorder::RequestArgs),
     /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
     Sandbox(SandboxArgs),
+    /// Platform certificates (legacy verification mode).
+    #[command(subcommand)]
+    Certificates(certificates::Certificates),
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +195,15 @@ struct Connection {
     /// Its id: PUB_KEY_ID_… (public-key mode) or the platform certificate serial.
     #[arg(long, env = "WXPAY_PLATFORM_SERIAL", value_name = "PUB_KEY_ID_…")]
     platform_serial: Option<String>,
+    /// A platform certificate, PEM (repeatable; in WXPAY_PLATFORM_CERT comma-separated). Its
+    /// serial comes from the certificate; alone or beside a public key (mixed mode).
+    #[arg(
+        long = "platform-cert",
+        env = "WXPAY_PLATFORM_CERT",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    platform_cert: Vec<PathBuf>,
     /// Timeout for connect, each read and the whole call, in seconds.
     #[arg(long, env = "WXPAY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     timeout_secs: u64,
@@ -210,6 +223,7 @@ impl Connection {
             ("--private-key", self.private_key.is_some()),
             ("--platform-public-key", self.platform_public_key.is_some()),
             ("--platform-serial", self.platform_serial.is_some()),
+            ("--platform-cert", !self.platform_cert.is_empty()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -232,6 +246,14 @@ struct SandboxArgs {
     /// Also write every callback the emulator sends into DIR (`*.headers`, `*.json`).
     #[arg(long, env = "WXPAY_SANDBOX_CALLBACK_DIR", value_name = "DIR")]
     callback_dir: Option<PathBuf>,
+    /// Sign with TEST platform certificates and serve GET /v3/certificates (legacy merchants).
+    #[arg(
+        long,
+        env = "WXPAY_SANDBOX_CERTIFICATE_MODE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    certificate_mode: bool,
 }
 
 /// Exit classes (documented in `--help`).
@@ -267,7 +289,8 @@ pub(crate) fn sandbox_notice(text: String) {
     let _ = SANDBOX_NOTICE.set(text);
 }
 
-type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom>;
+/// Room for a public key beside two overlapping certificates and one more (mixed mode).
+type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom, 4>;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
@@ -424,6 +447,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
         Command::Request(args) => serviceorder::request(args, sandbox),
         Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(args, sandbox),
         Command::Sandbox(args) => sandbox::run(&args),
+        Command::Certificates(command) => certificates::run(command, sandbox),
     }
 }
 
@@ -463,6 +487,7 @@ fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>
         )?;
         return Ok((client, Some(server)));
     }
+    let certificates_only = conn.platform_public_key.is_none() && !conn.platform_cert.is_empty();
     let missing: Vec<String> = [
         ("mchid", "WXPAY_MCHID", conn.mchid.is_none()),
         ("serial", "WXPAY_SERIAL", conn.serial.is_none()),
@@ -473,34 +498,42 @@ fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>
         ),
         (
             "platform-public-key",
-            "WXPAY_PLATFORM_PUBLIC_KEY",
-            conn.platform_public_key.is_none(),
+            "WXPAY_PLATFORM_PUBLIC_KEY (or --platform-cert)",
+            conn.platform_public_key.is_none() && !certificates_only,
         ),
         (
             "platform-serial",
             "WXPAY_PLATFORM_SERIAL",
-            conn.platform_serial.is_none(),
+            conn.platform_serial.is_none() && !certificates_only,
         ),
     ]
     .into_iter()
     .filter(|(_, _, missing)| *missing)
     .map(|(name, env, _)| format!("--{name} (or {env})"))
     .collect();
-    let (Some(mchid), Some(serial), Some(key_path), Some(platform_path), Some(platform_serial)) = (
+    let (Some(mchid), Some(serial), Some(key_path)) = (
         conn.mchid.as_deref(),
         conn.serial.as_deref(),
         conn.private_key.as_deref(),
-        conn.platform_public_key.as_deref(),
-        conn.platform_serial.as_deref(),
     ) else {
-        return Err(Failure::usage(format!(
-            "missing {}; give the merchant's credentials, or --sandbox (WXPAY_SANDBOX=1) for the built-in emulator and its TEST keys",
-            missing.join(", ")
-        )));
+        return Err(no_credentials(&missing));
     };
     let base_url = conn.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
     // Before the keys are read: a bad URL is a usage error whatever the keys are.
     wxpay_ureq::check_base_url(base_url).map_err(|e| Failure::usage(format!("--base-url: {e}")))?;
+    if certificates_only {
+        let transport = transport(base_url, timeouts, conn.proxy.as_deref())?;
+        return Ok((
+            certificates::connect(conn, transport, mchid, serial, key_path)?,
+            None,
+        ));
+    }
+    let (Some(platform_path), Some(platform_serial)) = (
+        conn.platform_public_key.as_deref(),
+        conn.platform_serial.as_deref(),
+    ) else {
+        return Err(no_credentials(&missing));
+    };
     let signer = backend::load_signer(key_path, serial)
         .map_err(|e| Failure::usage(format!("--private-key {}: {e}", key_path.display())))?;
     let platform = backend::load_verifier(platform_path).map_err(|e| {
@@ -510,9 +543,16 @@ fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>
         ))
     })?;
     let transport = transport(base_url, timeouts, conn.proxy.as_deref())?;
-    Ok((
-        build_client(transport, signer, platform, mchid, platform_serial)?,
-        None,
+    let mut client = build_client(transport, signer, platform, mchid, platform_serial)?;
+    certificates::install(&mut client, &conn.platform_cert)?;
+    Ok((client, None))
+}
+
+/// No credentials (or not all): exit 2, naming what is missing and the way to the sandbox.
+fn no_credentials(missing: &[String]) -> Failure {
+    Failure::usage(format!(
+        "missing {}; give the merchant's credentials, or --sandbox (WXPAY_SANDBOX=1) for the built-in emulator and its TEST keys",
+        missing.join(", ")
     ))
 }
 

@@ -35,6 +35,15 @@ pub struct VerifyDecryptArgs {
     /// Its id: PUB_KEY_ID_… or the platform certificate serial.
     #[arg(long, env = "WXPAY_PLATFORM_SERIAL")]
     platform_serial: Option<String>,
+    /// A platform certificate, PEM (repeatable; in WXPAY_PLATFORM_CERT comma-separated):
+    /// callbacks signed by it verify too (alone or beside a public key).
+    #[arg(
+        long = "platform-cert",
+        env = "WXPAY_PLATFORM_CERT",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    platform_cert: Vec<PathBuf>,
 }
 
 /// Parses `Name: value` lines (a request line, if present, is skipped).
@@ -53,12 +62,13 @@ fn parse_headers(text: &[u8]) -> Result<ResponseHeaders, Failure> {
     Ok(headers)
 }
 
-/// Keys from options; with `--sandbox`, the emulator's demo TEST keys instead. The APIv3 key
-/// is zeroized wherever wxpay holds it: the file's bytes, the option's string, the key.
+/// Keys from options (a public key, platform certificates, or both); with `--sandbox`, the
+/// emulator's demo TEST keys instead. The APIv3 key is zeroized wherever wxpay holds it: the
+/// file's bytes, the option's string, the key.
 fn keys(
     args: &mut VerifyDecryptArgs,
     sandbox: bool,
-) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>), Failure> {
+) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier, 4>), Failure> {
     // Taken out of the arguments at once, so it is zeroized on every path.
     let apiv3_text = args.apiv3_key.take().map(Zeroizing::new);
     let given: Vec<&str> = [
@@ -66,6 +76,7 @@ fn keys(
         ("--apiv3-key", apiv3_text.is_some()),
         ("--platform-public-key", args.platform_public_key.is_some()),
         ("--platform-serial", args.platform_serial.is_some()),
+        ("--platform-cert", !args.platform_cert.is_empty()),
     ]
     .into_iter()
     .filter_map(|(name, given)| given.then_some(name))
@@ -85,22 +96,26 @@ fn keys(
             .map_err(|e| Failure::new(Exit::Internal, e.to_string()))?;
         return Ok((ApiV3Key::from_text(demo::APIV3_KEY).map_err(bad_key)?, keys));
     }
+    let certificates = !args.platform_cert.is_empty();
     let mut missing = Vec::new();
     if args.apiv3_key_file.is_none() && apiv3_text.is_none() {
         missing.push("--apiv3-key-file (or WXPAY_APIV3_KEY_FILE)");
     }
-    if args.platform_public_key.is_none() {
-        missing.push("--platform-public-key (or WXPAY_PLATFORM_PUBLIC_KEY)");
+    if args.platform_public_key.is_none() && !certificates {
+        missing.push("--platform-public-key (or WXPAY_PLATFORM_PUBLIC_KEY) or --platform-cert");
     }
-    if args.platform_serial.is_none() {
+    if args.platform_public_key.is_some() && args.platform_serial.is_none() {
         missing.push("--platform-serial (or WXPAY_PLATFORM_SERIAL)");
     }
-    let (Some(path), Some(serial)) = (&args.platform_public_key, &args.platform_serial) else {
-        return Err(Failure::usage(format!(
+    let no_keys = |missing: &[&str]| {
+        Failure::usage(format!(
             "missing {}; give the keys, or --sandbox (WXPAY_SANDBOX=1) for the emulator's TEST keys",
             missing.join(", ")
-        )));
+        ))
     };
+    if !missing.is_empty() {
+        return Err(no_keys(&missing));
+    }
     let apiv3 = match (&args.apiv3_key_file, apiv3_text) {
         (Some(file), _) => {
             let source = file.to_string_lossy();
@@ -108,17 +123,23 @@ fn keys(
             ApiV3Key::from_bytes(text.trim_ascii()).map_err(bad_key)?
         }
         (None, Some(text)) => ApiV3Key::from_text(&text).map_err(bad_key)?,
-        (None, None) => {
-            return Err(Failure::usage(format!(
-                "missing {}; give the keys, or --sandbox (WXPAY_SANDBOX=1) for the emulator's TEST keys",
-                missing.join(", ")
-            )));
-        }
+        (None, None) => return Err(no_keys(&missing)),
     };
-    let platform = wxpay_ureq::load_verifier(path)
-        .map_err(|e| Failure::usage(format!("--platform-public-key {}: {e}", path.display())))?;
-    let keys = PlatformKeys::with_key(serial, platform)
-        .map_err(|e| Failure::usage(format!("--platform-serial: {e}")))?;
+    let mut keys = PlatformKeys::new();
+    let now = SystemClock.unix_seconds();
+    for path in &args.platform_cert {
+        let (serial, key) = wxpay_ureq::certificates::load_certificate(path, now)
+            .map_err(|e| Failure::usage(format!("--platform-cert {e}")))?;
+        keys.insert(&serial, key)
+            .map_err(|e| Failure::usage(format!("--platform-cert: {e}")))?;
+    }
+    if let (Some(path), Some(serial)) = (&args.platform_public_key, &args.platform_serial) {
+        let platform = wxpay_ureq::load_verifier(path).map_err(|e| {
+            Failure::usage(format!("--platform-public-key {}: {e}", path.display()))
+        })?;
+        keys.insert(serial, platform)
+            .map_err(|e| Failure::usage(format!("--platform-serial: {e}")))?;
+    }
     Ok((apiv3, keys))
 }
 

@@ -31,11 +31,21 @@ pub(crate) fn run(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
         emulator.set_fault(Some(fault));
     }
     emulator.set_callback_dir(args.callback_dir.clone());
+    emulator.set_certificate_mode(args.certificate_mode);
     let parent = args.keys_dir.clone().unwrap_or_else(std::env::temp_dir);
     let dir = new_private_dir(&parent)?;
     let private_key = write_new(&dir, "merchant_key.pem", demo::MERCHANT_KEY_PEM)?;
     let platform_pub = write_new(&dir, "platform_pub.pem", demo::PLATFORM_PUB_PEM)?;
     let apiv3_key = write_new(&dir, "apiv3.key", demo::APIV3_KEY)?;
+    // Public-key mode: the key and its id. Certificate mode: the two listed TEST certificates.
+    let platform_settings = if args.certificate_mode {
+        crate::certificates::sandbox_settings(&|name: &str, pem: &str| write_new(&dir, name, pem))?
+    } else {
+        vec![
+            format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
+            format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
+        ]
+    };
     let server = Server::start(Arc::new(emulator), &listen.to_string())
         .map_err(|e| Failure::new(Exit::Transport, format!("cannot listen on {listen}: {e}")))?;
     let mut out = std::io::stdout().lock();
@@ -48,16 +58,18 @@ pub(crate) fn run(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
         format!("WXPAY_MCHID={}", demo::MCHID),
         format!("WXPAY_SERIAL={}", demo::MERCHANT_SERIAL),
         format!("WXPAY_PRIVATE_KEY={}", private_key.display()),
-        format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
-        format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
         format!("WXPAY_APIV3_KEY_FILE={}", apiv3_key.display()),
-        format!(
-            "# demo: wxpay permissions get --authorization-code {} --service-id {}",
-            demo::AUTHORIZATION_CODE,
-            demo::SERVICE_ID
-        ),
     ];
-    for line in lines {
+    let demo_line = format!(
+        "# demo: wxpay permissions get --authorization-code {} --service-id {}",
+        demo::AUTHORIZATION_CODE,
+        demo::SERVICE_ID
+    );
+    for line in lines
+        .into_iter()
+        .chain(platform_settings)
+        .chain([demo_line])
+    {
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();

@@ -32,6 +32,7 @@ mod transport;
 
 pub use callbacks::CallbackMessage;
 pub use faults::Fault;
+pub use handlers::certificates::{CertificateFault, test_certificates};
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
 /// The demo identity the emulator serves by default. TEST ONLY keys (see `keys/README.md`).
@@ -175,6 +176,7 @@ pub struct Emulator {
     apiv3_key: ApiV3Key,
     callbacks: Mutex<Vec<CallbackMessage>>,
     callback_dir: Mutex<Option<PathBuf>>,
+    certificates: Mutex<Option<handlers::certificates::CertificateState>>,
 }
 
 impl fmt::Debug for Emulator {
@@ -233,6 +235,7 @@ impl Emulator {
             apiv3_key: ApiV3Key::from_text(demo::APIV3_KEY).expect("32-byte demo key"),
             callbacks: Mutex::new(Vec::new()),
             callback_dir: Mutex::new(None),
+            certificates: Mutex::new(None),
         }
     }
 
@@ -303,6 +306,7 @@ impl Emulator {
             }
             seen.push(request.target.clone());
         }
+        handlers::certificates::note_request(request);
         let global_fault = *lock(&self.fault);
         if request.target.starts_with("/emulator/") {
             return self.test_hook(request, now);

@@ -29,6 +29,9 @@ impl Emulator {
             body: &request.body,
             now,
         };
+        if let Some(routed) = handlers::certificates::route(self, &call) {
+            return routed;
+        }
         if let Some(routed) = handlers::permissions::route(self, &call) {
             return routed;
         }
@@ -57,6 +60,7 @@ impl Emulator {
                     ),
                 }
             }
+            ("POST", "/emulator/rotate") => self.rotate_hook(),
             _ => Answer::error(404, "NOT_FOUND", "no such test hook"),
         };
         self.finish(answer, None, now)

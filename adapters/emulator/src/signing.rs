@@ -58,7 +58,14 @@ impl Emulator {
             .unwrap_or_default();
         let digest = verify::response_digest(&timestamp, &nonce, body);
         let mut signature = [0u8; SIGNATURE_LEN];
-        let signed = lock(&self.platform_signer).sign_prehash(&digest, &mut signature);
+        let by_certificate = self.sign_with_certificate(&digest, &mut signature);
+        let signed = match &by_certificate {
+            Some((_, true)) => Ok(()),
+            Some((_, false)) => Err(()),
+            None => lock(&self.platform_signer)
+                .sign_prehash(&digest, &mut signature)
+                .map_err(|_| ()),
+        };
         if fault == Some(Fault::BadSignature) {
             signature[0] ^= 0x01;
         }
@@ -71,6 +78,8 @@ impl Emulator {
         }
         let serial = if fault == Some(Fault::UnknownSerial) {
             "PUB_KEY_ID_0000000000000000000000000000099".to_owned()
+        } else if let Some((serial, _)) = by_certificate {
+            serial
         } else {
             self.platform_key_id.clone()
         };

@@ -6,6 +6,8 @@ compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`
 mod host;
 pub use host::{HostClient, host_client};
 
+pub mod certificates;
+
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};

@@ -1,4 +1,6 @@
 //! One module per API family: request targets (and bodies) and the typed results.
 
+#[cfg(feature = "certificates")]
+pub mod certificates;
 pub mod permissions;
 pub mod serviceorder;

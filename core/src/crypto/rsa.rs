@@ -212,6 +212,17 @@ impl RsaVerifier {
         Self::from_key(key)
     }
 
+    /// From the key's modulus and public exponent (big-endian), e.g. out of a certificate.
+    pub fn from_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, KeyError> {
+        let parts = rsa::pkcs1::RsaPublicKey {
+            modulus: rsa::pkcs1::UintRef::new(modulus).map_err(|_| KeyError::Unreadable)?,
+            public_exponent: rsa::pkcs1::UintRef::new(exponent)
+                .map_err(|_| KeyError::Unreadable)?,
+        };
+        let key = RsaPublicKey::try_from(parts).map_err(|_| KeyError::Unreadable)?;
+        Self::from_key(key)
+    }
+
     fn from_key(key: RsaPublicKey) -> Result<Self, KeyError> {
         if key.size() != MODULUS_LEN {
             return Err(KeyError::WrongSize);

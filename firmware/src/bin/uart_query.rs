@@ -9,8 +9,9 @@
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
-use wxpay_core::Client;
+use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::verify::PlatformKeys;
+use wxpay_core::{Client, ClientError};
 use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
 use wxpay_firmware::params::{
     AUTHORIZATION_CODE, BLINDING_SEED, HOST, MCHID, PUB_KEY_ID, SERVICE_ID, StandInRng,
@@ -64,7 +65,9 @@ fn run(
     let Ok(mut client) = client else {
         fail("client setup")
     };
-    let record = client.authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, body);
+    let record = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
+        .map_err(ClientError::Request)
+        .and_then(|query| client.call(&query, body));
     let uart = client.transport_mut().stream_mut();
     hprintln!(
         "uart: {} bytes written, {} bytes read",

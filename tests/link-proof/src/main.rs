@@ -1,8 +1,9 @@
 //! No-allocator link proof: `cargo build` (thumbv7em-none-eabihf, thumbv6m-none-eabi,
 //! riscv32imc-unknown-none-elf) succeeds only if nothing on these paths needs a global
 //! allocator: the core's sign, verify and parse, the whole `Client` over the embedded-io
-//! HTTP/1.1 transport, and software RSA-2048 (`rsa-fixed`: keys from raw components and from
-//! DER, blinded signing, verification). It is linked, never run.
+//! HTTP/1.1 transport, software RSA-2048 (`rsa-fixed`: keys from raw components and from
+//! DER, blinded signing, verification), and platform certificates (X.509 parsing, the
+//! `GET /v3/certificates` AEAD decryption and check). It is linked, never run.
 #![no_std]
 #![no_main]
 
@@ -15,7 +16,7 @@ use wxpay_core::sign::{self, SIGNATURE_LEN, Sha256Digest, Signer, SigningInput};
 use wxpay_core::transport::Transport;
 use wxpay_core::transport::{Method, ResponseHeaders};
 use wxpay_core::verify::{self, PlatformKeys, Verifier};
-use wxpay_core::{ApiError, Client, Clock, Error, Nonce, RandomSource};
+use wxpay_core::{ApiError, Call, Client, Clock, Error, Nonce, RandomSource};
 use wxpay_embedded_io::HttpClient;
 
 /// A stand-in for a secure element: returns a fixed signature.
@@ -39,6 +40,48 @@ struct FakeVerifier;
 impl Verifier for FakeVerifier {
     fn verify_prehash(&self, digest: &Sha256Digest, signature: &[u8; SIGNATURE_LEN]) -> bool {
         signature[0] == digest[0]
+    }
+}
+
+impl wxpay_core::certificate::FromRsaPublicKey for FakeVerifier {
+    fn from_rsa_public_key(
+        modulus: &[u8],
+        _exponent: &[u8],
+    ) -> Result<Self, wxpay_core::crypto::KeyError> {
+        if modulus.len() == SIGNATURE_LEN {
+            Ok(FakeVerifier)
+        } else {
+            Err(wxpay_core::crypto::KeyError::WrongSize)
+        }
+    }
+}
+
+/// A certificate file and a certificates answer, read and checked without an allocator.
+fn run_certificates(pem: &[u8], body: &[u8], headers: &[(&str, &[u8])], now: i64) -> usize {
+    use wxpay_core::api::certificates::check_download;
+    use wxpay_core::callback::ApiV3Key;
+    use wxpay_core::certificate::load_pem;
+    let mut der = [0u8; 2048];
+    let loaded = match load_pem::<FakeVerifier>(pem, now, &mut der) {
+        Ok((serial, _)) => serial.as_str().len(),
+        Err(_) => 1,
+    };
+    let Ok(key) = ApiV3Key::from_bytes(&[b'k'; 32]) else {
+        return 2;
+    };
+    let mut head = wxpay_core::ResponseHead {
+        status: 200,
+        body_len: body.len(),
+        ..Default::default()
+    };
+    for (name, value) in headers {
+        head.headers.capture(name, value);
+    }
+    let held: PlatformKeys<FakeVerifier, 2> = PlatformKeys::new();
+    let (mut work, mut out) = ([0u8; 4096], [0u8; 4096]);
+    match check_download::<_, 2, 2, ()>(&head, body, now, &key, &held, &mut work, &mut out) {
+        Ok(certificates) => loaded + certificates.iter().map(|c| c.der.len()).sum::<usize>(),
+        Err(_) => loaded + 3,
     }
 }
 
@@ -234,7 +277,10 @@ fn run_rsa(parts: &[&[u8]; 7], der: &[u8], reply: &[u8], now: i64) -> usize {
         return 13;
     };
     let mut body = [0u8; 2048];
-    match client.authorization_by_code("1234323JKHDFE1243252", "500001", &mut body) {
+    let Ok(call) = permissions::QueryByCode::new("1234323JKHDFE1243252", "500001") else {
+        return 13;
+    };
+    match client.call(&call, &mut body) {
         Ok(record) => record.service_id.len(),
         Err(e) => e.is_not_found() as usize + 14,
     }
@@ -258,6 +304,12 @@ pub extern "C" fn _start() -> ! {
     black_box(run(
         black_box("1234323JKHDFE1243252"),
         body,
+        headers,
+        black_box(1_554_208_460),
+    ));
+    black_box(run_certificates(
+        black_box(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"),
+        black_box(br#"{"data":[]}"#),
         headers,
         black_box(1_554_208_460),
     ));

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
+pub(crate) mod certificates;
 pub(crate) mod permissions;
 
 /// An authenticated API request, split for routing.
