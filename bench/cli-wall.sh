@@ -5,17 +5,21 @@
 #   cargo build --release -p wxpay-cli && (cd bench/node && npm ci)
 #   bash bench/cli-wall.sh            # RUNS=21 by default; WXPAY=path/to/wxpay to override
 #
-# Each run is timed by /usr/bin/time (wall seconds and maximum resident set size); the runs
-# alternate wxpay, node, wxpay, node... so both see the same load. Prints the medians.
+# The server is `$SANDBOX sandbox` (default: the same binary), so two CLI builds can be timed
+# against one server. Each run is timed with bash's EPOCHREALTIME (wall) and /usr/bin/time
+# (CPU time, maximum resident set size); the runs alternate wxpay, node, wxpay, node... so
+# both see the same load. Prints the medians. On a loaded machine, wall time is mostly waiting
+# for a CPU; the CPU time is what the process itself costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-21}
 WXPAY=${WXPAY:-${CARGO_TARGET_DIR:-target}/release/wxpay}
+SANDBOX=${SANDBOX:-$WXPAY}
 [ -x "$WXPAY" ] || { echo "cli-wall: build $WXPAY first (cargo build --release -p wxpay-cli)" >&2; exit 2; }
 [ -d bench/node/node_modules/wechatpay-axios-plugin ] || { echo "cli-wall: run npm ci in bench/node first" >&2; exit 2; }
 
 work=$(mktemp -d)
-"$WXPAY" sandbox --listen 127.0.0.1:0 --keys-dir "$work/keys" >"$work/sandbox.env" 2>"$work/sandbox.err" &
+"$SANDBOX" sandbox --listen 127.0.0.1:0 --keys-dir "$work/keys" >"$work/sandbox.env" 2>"$work/sandbox.err" &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q '^# demo' "$work/sandbox.env" 2>/dev/null && break; sleep 0.05; done
@@ -27,12 +31,12 @@ set +a
 code=1234323JKHDFE1243252
 service=500001
 
-timed() { # name, command...: appends "wall_s max_rss_kb" to $work/<name>
+timed() { # name, command...: appends "wall_s max_rss_kb cpu_s" to $work/<name>
   local name=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/one" "$@" >"$work/out" 2>"$work/err" || {
+  /usr/bin/time -f '%e %M %U %S' -o "$work/one" "$@" >"$work/out" 2>"$work/err" || {
     echo "cli-wall: $name failed:" >&2; cat "$work/out" "$work/err" >&2; exit 1; }
   grep -q "$code" "$work/out" || { echo "cli-wall: $name printed no record" >&2; exit 1; }
-  cat "$work/one" >>"$work/$name"
+  awk '{printf "%s %s %.3f\n", $1, $2, ($3 + $4) * 1000}' "$work/one" >>"$work/$name"
 }
 # /usr/bin/time reports wall time in 10 ms steps; time each run with EPOCHREALTIME as well.
 clock() { # name, command...
@@ -49,6 +53,7 @@ node_query() {
 }
 export -f node_query; export code service
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # One untimed run each: page cache, the emulator's connection thread.
 timed warm-wxpay "$WXPAY" permissions get --authorization-code "$code" --service-id "$service"
 timed warm-node bash -c node_query
@@ -61,9 +66,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 w=$(median <"$work/wxpay.ms"); n=$(median <"$work/node.ms")
 wr=$(cut -d' ' -f2 "$work/wxpay" | median); nr=$(cut -d' ' -f2 "$work/node" | median)
-echo "cli-wall: $RUNS runs each, alternating; load average after: $load"
-echo "| client (one query per process, loopback emulator) | wall, median | max RSS, median |"
-echo "|---|---|---|"
-printf '| wxpay CLI (%s) | %s ms | %.1f MiB |\n' "$WXPAY" "$w" "$(echo "$wr / 1024" | bc -l)"
-printf '| Node reference client (bench/node/query.mjs, 1 query) | %s ms | %.1f MiB |\n' "$n" "$(echo "$nr / 1024" | bc -l)"
+wc=$(cut -d' ' -f3 "$work/wxpay" | median); nc=$(cut -d' ' -f3 "$work/node" | median)
+echo "cli-wall: $RUNS runs each, alternating; load average before: $load_before, after: $load"
+echo "| client (one query per process, loopback emulator) | wall, median | CPU (user + sys), median | max RSS, median |"
+echo "|---|---|---|---|"
+printf '| wxpay CLI (%s) | %s ms | %s ms | %.1f MiB |\n' "$WXPAY" "$w" "$wc" "$(echo "$wr / 1024" | bc -l)"
+printf '| Node reference client (bench/node/query.mjs, 1 query) | %s ms | %s ms | %.1f MiB |\n' "$n" "$nc" "$(echo "$nr / 1024" | bc -l)"
 echo "wxpay / Node wall time: $(echo "$w / $n" | bc -l | cut -c1-5)×"
