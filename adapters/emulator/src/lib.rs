@@ -3,8 +3,15 @@
 //! The [`Emulator`] authenticates every request like the real server: it rebuilds the signed
 //! message from the raw method, target, timestamp, nonce and body, verifies it with the
 //! merchant public key, and checks `mchid`, `serial_no` and a ±300 s window. It answers with
-//! bodies signed by its platform key and all `Wechatpay-*` headers. It signs and verifies with
-//! `wxpay-core`'s own code, so nothing in the protocol is written twice.
+//! bodies signed by its platform key and all `Wechatpay-*` headers. It builds and checks the
+//! signed messages with `wxpay-core`'s own code, so nothing in the protocol is written twice;
+//! the RSA itself is AWS-LC (`wxpay-aws-lc`, default feature `aws-lc`) or the `rsa` crate.
+//! Connections are served in parallel: no lock is held while a request is verified or an
+//! answer signed.
+//!
+//! Source layout: `auth` (request authentication), `router` (method and path dispatch),
+//! `handlers/` (one module per API family), `faults`, `signing` (response signing),
+//! `callbacks`, `server`, `transport`.
 //!
 //! It runs in-process as a [`Transport`](wxpay_core::Transport) ([`EmulatorTransport`]) or as a
 //! loopback HTTP/1.1 server ([`server::Server`]). Faults are chosen per request with an
