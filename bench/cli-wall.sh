@@ -72,4 +72,4 @@ echo "| client (one query per process, loopback emulator) | wall, median | CPU (
 echo "|---|---|---|---|"
 printf '| wxpay CLI (%s) | %s ms | %s ms | %.1f MiB |\n' "$WXPAY" "$w" "$wc" "$(echo "$wr / 1024" | bc -l)"
 printf '| Node reference client (bench/node/query.mjs, 1 query) | %s ms | %s ms | %.1f MiB |\n' "$n" "$nc" "$(echo "$nr / 1024" | bc -l)"
-echo "wxpay / Node wall time: $(echo "$w / $n" | bc -l | cut -c1-5)×"
+printf 'wxpay / Node: wall time %.3f×, CPU time %.3f×\n' "$(echo "$w / $n" | bc -l)" "$(echo "$wc / $nc" | bc -l)"
