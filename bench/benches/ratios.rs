@@ -164,7 +164,7 @@ fn main() {
     let mut emulator = emulator_alone();
     row(
         "client call, in-process emulator, aws-lc",
-        "the emulator alone (verify + sign, rsa 0.10)",
+        "the emulator alone (verify + sign, AWS-LC)",
         compare(&cfg, &mut call, &mut emulator),
         Target::None,
     );

@@ -32,6 +32,7 @@ const code = env('WXPAY_AUTHORIZATION_CODE', '1234323JKHDFE1243252');
 const serviceId = env('WXPAY_SERVICE_ID', '500001');
 const queries = Number(env('BENCH_QUERIES', '1000'));
 const signs = Number(env('BENCH_SIGNS', '2000'));
+const warmups = Number(env('BENCH_WARMUPS', '50'));
 const message = env('BENCH_SIGN_MESSAGE');
 
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -67,7 +68,7 @@ const query = async () => {
 };
 
 try {
-  for (let i = 0; i < Math.min(50, queries); i += 1) await query();
+  for (let i = 0; i < Math.min(warmups, queries); i += 1) await query();
   start = process.hrtime.bigint();
   for (let i = 0; i < queries; i += 1) await query();
 } catch (error) {

@@ -359,7 +359,7 @@ pub fn http_query_without_rsa(base_url: &str) -> QueryFn {
 }
 
 /// The emulator's own cost for one query: authenticate a pre-signed request (RSA verify),
-/// look the record up, serialise and sign the answer (RSA sign, pure Rust).
+/// look the record up, serialise and sign the answer (RSA sign, AWS-LC by default).
 pub fn emulator_alone() -> impl FnMut() -> usize {
     use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
     let emulator = Emulator::demo();

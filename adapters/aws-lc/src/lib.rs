@@ -72,6 +72,21 @@ impl AwsLcSigner {
         Self::from_key(key, serial_no)
     }
 
+    /// [`Signer::sign_prehash`] through a shared reference: AWS-LC's RSA key is safe to use
+    /// from many threads at once, so a server can sign on every connection without a lock.
+    pub fn sign_prehash_shared(
+        &self,
+        digest: &Sha256Digest,
+        out: &mut [u8; SIGNATURE_LEN],
+    ) -> Result<(), SignError> {
+        // The core hashed the streamed message; AWS-LC pads this digest with the SHA-256
+        // DigestInfo (RSASSA-PKCS1-v1_5) and signs it: the same bytes as signing the message.
+        let digest = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError)?;
+        self.key
+            .sign_digest(&RSA_PKCS1_SHA256, &digest, out)
+            .map_err(|_| SignError)
+    }
+
     fn from_key(key: RsaKeyPair, serial_no: &str) -> Result<Self, KeyError> {
         if key.public_modulus_len() != MODULUS_LEN {
             return Err(KeyError::WrongSize);
@@ -98,12 +113,7 @@ impl Signer for AwsLcSigner {
         digest: &Sha256Digest,
         out: &mut [u8; SIGNATURE_LEN],
     ) -> Result<(), SignError> {
-        // The core hashed the streamed message; AWS-LC pads this digest with the SHA-256
-        // DigestInfo (RSASSA-PKCS1-v1_5) and signs it: the same bytes as signing the message.
-        let digest = Digest::import_less_safe(digest, &SHA256).map_err(|_| SignError)?;
-        self.key
-            .sign_digest(&RSA_PKCS1_SHA256, &digest, out)
-            .map_err(|_| SignError)
+        self.sign_prehash_shared(digest, out)
     }
 }
 

@@ -6,8 +6,42 @@ use wxpay_core::Method;
 use wxpay_core::sign;
 use wxpay_core::verify::{self, MAX_CLOCK_SKEW_SECS, Verifier};
 
+use wxpay_core::crypto::KeyError;
+use wxpay_core::crypto::rsa::RsaVerifier;
+use wxpay_core::sign::{SIGNATURE_LEN, Sha256Digest};
+
 use crate::handlers::Answer;
 use crate::{Emulator, HttpRequest};
+
+/// The merchant public key requests are verified with: AWS-LC where the `aws-lc` feature is
+/// on and the emulator was built from PEM, else the `rsa` crate. Both verify through `&self`.
+pub(crate) enum MerchantKey {
+    /// `rsa` 0.10 (the core's `RsaVerifier`).
+    Rsa(RsaVerifier),
+    /// AWS-LC.
+    #[cfg(feature = "aws-lc")]
+    AwsLc(wxpay_aws_lc::AwsLcVerifier),
+}
+
+impl MerchantKey {
+    /// The fastest backend compiled in.
+    pub(crate) fn from_pem(pem: &str) -> Result<MerchantKey, KeyError> {
+        #[cfg(feature = "aws-lc")]
+        return wxpay_aws_lc::AwsLcVerifier::from_pem(pem).map(MerchantKey::AwsLc);
+        #[cfg(not(feature = "aws-lc"))]
+        return RsaVerifier::from_pem(pem).map(MerchantKey::Rsa);
+    }
+}
+
+impl Verifier for MerchantKey {
+    fn verify_prehash(&self, digest: &Sha256Digest, signature: &[u8; SIGNATURE_LEN]) -> bool {
+        match self {
+            MerchantKey::Rsa(key) => key.verify_prehash(digest, signature),
+            #[cfg(feature = "aws-lc")]
+            MerchantKey::AwsLc(key) => key.verify_prehash(digest, signature),
+        }
+    }
+}
 
 impl Emulator {
     /// Checks headers and the request signature; on failure, the error response.

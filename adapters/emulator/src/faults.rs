@@ -2,7 +2,7 @@
 //! [`Emulator::set_fault`]) and the answers they start from.
 
 use crate::handlers::Answer;
-use crate::{Emulator, StoredRecord, demo, lock};
+use crate::{Emulator, StoredRecord, demo, read};
 
 /// A fault to inject into a response. A request whose authorization code is `FAULT_<NAME>`
 /// (e.g. `FAULT_BAD_SIGNATURE`) gets that fault.
@@ -62,7 +62,7 @@ impl Emulator {
     /// The answer a fault starts from: the demo record, answering the query for `code`
     /// (clients bind the answer's code to the one they asked for).
     pub(crate) fn fault_record(&self, fault: Fault, code: &str, service_id: &str) -> Answer {
-        let mut record = lock(&self.records)
+        let mut record = read(&self.records)
             .get(demo::AUTHORIZATION_CODE)
             .cloned()
             .unwrap_or_else(|| StoredRecord {

@@ -3,21 +3,29 @@
 //! The [`Emulator`] authenticates every request like the real server: it rebuilds the signed
 //! message from the raw method, target, timestamp, nonce and body, verifies it with the
 //! merchant public key, and checks `mchid`, `serial_no` and a ±300 s window. It answers with
-//! bodies signed by its platform key and all `Wechatpay-*` headers. It signs and verifies with
-//! `wxpay-core`'s own code, so nothing in the protocol is written twice.
+//! bodies signed by its platform key and all `Wechatpay-*` headers. It builds and checks the
+//! signed messages with `wxpay-core`'s own code, so nothing in the protocol is written twice;
+//! the RSA itself is AWS-LC (`wxpay-aws-lc`, default feature `aws-lc`) or the `rsa` crate.
+//! Connections are served in parallel: no lock is held while a request is verified or an
+//! answer signed.
+//!
+//! Source layout: `auth` (request authentication), `router` (method and path dispatch),
+//! `handlers/` (one module per API family), `faults`, `signing` (response signing),
+//! `callbacks`, `server`, `transport`.
 //!
 //! It runs in-process as a [`Transport`](wxpay_core::Transport) ([`EmulatorTransport`]) or as a
 //! loopback HTTP/1.1 server ([`server::Server`]). Faults are chosen per request with an
 //! authorization code `FAULT_<NAME>` (see [`Fault`]) or for every request with
 //! [`Emulator::set_fault`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wxpay_core::callback::ApiV3Key;
+use wxpay_core::crypto::KeyError;
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::{Error, RandomSource};
 
@@ -30,9 +38,11 @@ pub mod server;
 mod signing;
 mod transport;
 
+use auth::MerchantKey;
 pub use callbacks::CallbackMessage;
 pub use faults::Fault;
 pub use handlers::certificates::{CertificateFault, test_certificates};
+use signing::PlatformSigner;
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
 /// The demo identity the emulator serves by default. TEST ONLY keys (see `keys/README.md`).
@@ -167,12 +177,12 @@ const SEEN_TARGETS_CAPACITY: usize = 1024;
 pub struct Emulator {
     mchid: String,
     merchant_serial: String,
-    merchant_key: RsaVerifier,
+    merchant_key: MerchantKey,
     platform_key_id: String,
-    platform_signer: Mutex<RsaSigner>,
-    records: Mutex<HashMap<String, StoredRecord>>,
-    fault: Mutex<Option<Fault>>,
-    seen_targets: Mutex<Vec<String>>,
+    platform_signer: PlatformSigner,
+    records: RwLock<HashMap<String, StoredRecord>>,
+    fault: RwLock<Option<Fault>>,
+    seen_targets: Mutex<VecDeque<String>>,
     apiv3_key: ApiV3Key,
     callbacks: Mutex<Vec<CallbackMessage>>,
     callback_dir: Mutex<Option<PathBuf>>,
@@ -193,19 +203,40 @@ impl Emulator {
     /// The demo merchant and platform (see [`demo`]), with seeded records.
     pub fn demo() -> Emulator {
         // The demo keys are compiled in and known to load; a failure here is a build defect.
-        let merchant_key =
-            RsaVerifier::from_pem(demo::MERCHANT_PUB_PEM).expect("demo merchant key loads");
-        let platform = RsaSigner::from_pem(demo::PLATFORM_KEY_PEM, demo::PLATFORM_KEY_ID)
-            .expect("demo platform key loads");
-        let emulator = Emulator::new(
+        let emulator = Emulator::from_pem(
             demo::MCHID,
             demo::MERCHANT_SERIAL,
-            merchant_key,
+            demo::MERCHANT_PUB_PEM,
             demo::PLATFORM_KEY_ID,
-            platform,
-        );
+            demo::PLATFORM_KEY_PEM,
+        )
+        .expect("demo keys load");
         emulator.seed_demo_records();
         emulator
+    }
+
+    /// An emulator for any merchant identity and platform key pair, from PEM: the merchant's
+    /// public key (SPKI or PKCS#1) and the platform's private key (PKCS#8 or PKCS#1).
+    ///
+    /// With the default feature `aws-lc` it verifies and signs with AWS-LC (`wxpay-aws-lc`),
+    /// shared by all connections without a lock; without it, with the `rsa` crate and one
+    /// signer per CPU.
+    pub fn from_pem(
+        mchid: &str,
+        merchant_serial: &str,
+        merchant_pub_pem: &str,
+        platform_key_id: &str,
+        platform_key_pem: &str,
+    ) -> Result<Emulator, KeyError> {
+        let merchant_key = MerchantKey::from_pem(merchant_pub_pem)?;
+        let platform_signer = PlatformSigner::from_pem(platform_key_pem, platform_key_id)?;
+        Ok(Emulator::with_backends(
+            mchid,
+            merchant_serial,
+            merchant_key,
+            platform_key_id,
+            platform_signer,
+        ))
     }
 
     /// Sets the APIv3 key callbacks are encrypted with (the demo key by default).
@@ -222,15 +253,31 @@ impl Emulator {
         platform_key_id: &str,
         platform_signer: RsaSigner,
     ) -> Emulator {
+        Emulator::with_backends(
+            mchid,
+            merchant_serial,
+            MerchantKey::Rsa(merchant_key),
+            platform_key_id,
+            PlatformSigner::from_rsa(platform_signer),
+        )
+    }
+
+    fn with_backends(
+        mchid: &str,
+        merchant_serial: &str,
+        merchant_key: MerchantKey,
+        platform_key_id: &str,
+        platform_signer: PlatformSigner,
+    ) -> Emulator {
         Emulator {
             mchid: mchid.to_owned(),
             merchant_serial: merchant_serial.to_owned(),
             merchant_key,
             platform_key_id: platform_key_id.to_owned(),
-            platform_signer: Mutex::new(platform_signer),
-            records: Mutex::new(HashMap::new()),
-            fault: Mutex::new(None),
-            seen_targets: Mutex::new(Vec::new()),
+            platform_signer,
+            records: RwLock::new(HashMap::new()),
+            fault: RwLock::new(None),
+            seen_targets: Mutex::new(VecDeque::with_capacity(SEEN_TARGETS_CAPACITY)),
             // The demo key is a 32-byte constant.
             apiv3_key: ApiV3Key::from_text(demo::APIV3_KEY).expect("32-byte demo key"),
             callbacks: Mutex::new(Vec::new()),
@@ -269,22 +316,22 @@ impl Emulator {
 
     /// Adds or replaces a record, keyed by its authorization code.
     pub fn insert_record(&self, record: StoredRecord) {
-        lock(&self.records).insert(record.authorization_code.clone(), record);
+        write(&self.records).insert(record.authorization_code.clone(), record);
     }
 
     /// A copy of the record for `authorization_code`.
     pub fn record(&self, authorization_code: &str) -> Option<StoredRecord> {
-        lock(&self.records).get(authorization_code).cloned()
+        read(&self.records).get(authorization_code).cloned()
     }
 
     /// Applies `fault` to every response from now on (`None` to stop).
     pub fn set_fault(&self, fault: Option<Fault>) {
-        *lock(&self.fault) = fault;
+        *write(&self.fault) = fault;
     }
 
     /// Request targets exactly as received, oldest first (the last 1024).
     pub fn seen_targets(&self) -> Vec<String> {
-        lock(&self.seen_targets).clone()
+        lock(&self.seen_targets).iter().cloned().collect()
     }
 
     /// The merchant id clients must sign as.
@@ -298,16 +345,21 @@ impl Emulator {
     }
 
     /// Answers one request as WeChat Pay would at time `now` (Unix seconds).
+    ///
+    /// No lock is held while a request is authenticated or an answer signed: the records and
+    /// the fault sit behind read-write locks held only to read or change them, and the log of
+    /// targets behind a mutex held for one push.
     pub fn handle(&self, request: &HttpRequest, now: i64) -> HttpResponse {
+        let target = request.target.clone();
         {
             let mut seen = lock(&self.seen_targets);
             if seen.len() == SEEN_TARGETS_CAPACITY {
-                seen.remove(0);
+                seen.pop_front();
             }
-            seen.push(request.target.clone());
+            seen.push_back(target);
         }
         handlers::certificates::note_request(request);
-        let global_fault = *lock(&self.fault);
+        let global_fault = *read(&self.fault);
         if request.target.starts_with("/emulator/") {
             return self.test_hook(request, now);
         }
@@ -322,6 +374,15 @@ impl Emulator {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -275,6 +275,17 @@ pub fn check_base_url(base_url: &str) -> Result<(), UreqError> {
     }
 }
 
+/// TLS for every agent: rustls with the AWS-LC crypto provider, so the binary carries one C
+/// crypto library (the AWS-LC the RSA backend already brings), not ring as well. Roots are the
+/// webpki (Mozilla) set, as with ureq's default `rustls` feature.
+fn tls_config() -> ureq::tls::TlsConfig {
+    let aws_lc = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(aws_lc)
+        .build()
+}
+
 /// The core's [`Transport`] over a ureq [`Agent`], which keeps connections alive.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
@@ -333,6 +344,7 @@ fn agent(timeouts: Timeouts, proxy: Option<ureq::Proxy>) -> Agent {
         .max_redirects(0)
         .proxy(proxy)
         .user_agent(USER_AGENT)
+        .tls_config(tls_config())
         .build();
     Agent::with_parts(config, DefaultConnector::new(), PooledResolver::default())
 }

@@ -14,6 +14,11 @@
 //! wxpay runs N/2 more (A B A, so both sides see the same stretch of load). The ratio is taken
 //! per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
 //! override the defaults.
+//!
+//! Last, the sandbox's throughput: two client threads (each its own keep-alive connection and
+//! AWS-LC client, every answer verified) against the emulator as it ships (AWS-LC, no global
+//! lock), and in the same rounds against an emulator built the old way (`Emulator::new` with
+//! one `rsa` 0.10 signer, which serialises signing as the old global lock did).
 
 #![allow(clippy::print_stdout, missing_docs)]
 
@@ -25,8 +30,9 @@ use std::time::Instant;
 use wxpay_bench::pair::{human, quantile};
 use wxpay_bench::replay::ReplayServer;
 use wxpay_bench::{Backend, Raw, http_query, request_message};
+use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_emulator::server::Server;
-use wxpay_emulator::{Emulator, demo, system_now};
+use wxpay_emulator::{Emulator, StoredRecord, demo, system_now};
 
 struct Files {
     private_key: PathBuf,
@@ -127,6 +133,46 @@ fn wxpay_signs(raw: &Raw, secs: f64) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Verified queries per second from `threads` client threads sharing `base_url`, each running
+/// `queries` keep-alive queries on its own connection.
+fn threaded_qps(base_url: &str, threads: usize, queries: usize) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut query = http_query(Backend::AwsLc, base_url);
+                for _ in 0..queries {
+                    std::hint::black_box(query());
+                }
+            });
+        }
+    });
+    (threads * queries) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The emulator as it was before issue 16: `rsa` 0.10 to verify and one `rsa` signer that every
+/// connection waits for, with the demo record.
+fn rsa_single_signer_emulator() -> Emulator {
+    let emulator = Emulator::new(
+        demo::MCHID,
+        demo::MERCHANT_SERIAL,
+        RsaVerifier::from_pem(demo::MERCHANT_PUB_PEM).expect("demo key"),
+        demo::PLATFORM_KEY_ID,
+        RsaSigner::from_pem(demo::PLATFORM_KEY_PEM, demo::PLATFORM_KEY_ID).expect("demo key"),
+    );
+    emulator.insert_record(StoredRecord {
+        service_id: demo::SERVICE_ID.to_owned(),
+        appid: demo::APPID.to_owned(),
+        openid: Some(demo::OPENID.to_owned()),
+        authorization_code: demo::AUTHORIZATION_CODE.to_owned(),
+        authorization_state: "AVAILABLE".to_owned(),
+        notify_url: Some("https://api.test.com/payscore/notify".to_owned()),
+        authorization_success_time: Some("2015-05-20T13:29:35+08:00".to_owned()),
+        cancel_authorization_time: None,
+    });
+    emulator
+}
+
 struct Series {
     wxpay: Vec<f64>,
     node: Vec<f64>,
@@ -178,6 +224,8 @@ fn main() -> ExitCode {
     let files = write_keys();
     let emulator = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
     let replay = ReplayServer::start().expect("listens");
+    let old_emulator =
+        Server::start(Arc::new(rsa_single_signer_emulator()), "127.0.0.1:0").expect("listens");
     let raw = Raw::new();
 
     // The Node SDK's requests must pass the real emulator, and its verifier accept the answer.
@@ -197,6 +245,8 @@ fn main() -> ExitCode {
 
     let (mut sign, mut replay_q, mut emulator_q, mut rsa_q) =
         (Series::new(), Series::new(), Series::new(), Series::new());
+    // Sandbox throughput: the shipped emulator (`wxpay`) beside the old one (`node` column).
+    let mut sandbox = Series::new();
     let emulator_queries = (queries / 5).max(1);
     let mut lc_replay = http_query(Backend::AwsLc, &replay.base_url());
     let mut rsa_replay = http_query(Backend::Rsa, &replay.base_url());
@@ -229,13 +279,21 @@ fn main() -> ExitCode {
             }
         };
         emulator_q.push(ours, number(&theirs, "qps"));
+        // A B A again: the old emulator between two halves of the shipped one's run.
+        let now_before = threaded_qps(&emulator.base_url(), 2, emulator_queries / 2);
+        let old = threaded_qps(&old_emulator.base_url(), 2, emulator_queries / 2);
+        let now_after = threaded_qps(&emulator.base_url(), 2, emulator_queries / 2);
+        sandbox.push((now_before + now_after) / 2.0, old);
         eprintln!(
-            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s",
+            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s, \
+             2 threads {:.0} vs old emulator {:.0} q/s",
             round + 1,
             replay_q.wxpay[round],
             replay_q.node[round],
             emulator_q.wxpay[round],
-            emulator_q.node[round]
+            emulator_q.node[round],
+            sandbox.wxpay[round],
+            sandbox.node[round]
         );
     }
 
@@ -269,9 +327,18 @@ fn main() -> ExitCode {
     println!(
         "{}",
         emulator_q.row(
-            "queries per second, keep-alive loopback, full emulator (it verifies and signs in rsa 0.10)",
+            "queries per second, keep-alive loopback, full emulator (it verifies and signs with AWS-LC)",
             "q/s"
         )
+    );
+    println!();
+    println!(
+        "| sandbox throughput, 2 client threads, every answer verified | emulator as shipped (AWS-LC, no global lock) | old emulator (rsa 0.10, one signer) | ratio |"
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "{}",
+        sandbox.row("verified queries per second, keep-alive loopback", "q/s")
     );
     println!();
     println!(

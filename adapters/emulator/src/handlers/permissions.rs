@@ -5,7 +5,7 @@ use wxpay_core::callback;
 
 use super::{Answer, ApiCall, beijing_rfc3339, random_alnum};
 use crate::router::decode;
-use crate::{Emulator, Fault, StoredRecord, demo, lock, system_now};
+use crate::{Emulator, Fault, StoredRecord, demo, read, system_now, write};
 
 /// How a terminate request names its record.
 enum Lookup<'a> {
@@ -122,7 +122,7 @@ impl Emulator {
             Ok(fields) => fields,
             Err(answer) => return answer,
         };
-        let mut records = lock(&self.records);
+        let mut records = write(&self.records);
         if records.contains_key(&code) {
             return Answer::error(
                 400,
@@ -162,7 +162,7 @@ impl Emulator {
 
     /// The user's record for this app and service: the authorised one if any, else the latest.
     fn find_by_openid(&self, openid: &str, appid: &str, service_id: &str) -> Option<StoredRecord> {
-        let records = lock(&self.records);
+        let records = read(&self.records);
         let mut matching: Vec<&StoredRecord> = records
             .values()
             .filter(|r| {
@@ -204,7 +204,7 @@ impl Emulator {
             }
         };
         let record = {
-            let mut records = lock(&self.records);
+            let mut records = write(&self.records);
             let Some(record) = code
                 .and_then(|c| records.get_mut(&c))
                 .filter(|r| r.service_id == service_id)
@@ -255,7 +255,7 @@ impl Emulator {
         now: i64,
     ) -> Result<(), String> {
         let record = {
-            let mut records = lock(&self.records);
+            let mut records = write(&self.records);
             let record = records
                 .get_mut(authorization_code)
                 .ok_or_else(|| format!("no record for authorization_code {authorization_code}"))?;
@@ -275,7 +275,7 @@ impl Emulator {
     }
 
     fn query_by_code(&self, code: &str, service_id: &str) -> Answer {
-        match lock(&self.records).get(code) {
+        match read(&self.records).get(code) {
             Some(record) if record.service_id == service_id => {
                 Answer::json(200, self.record_json(record))
             }
