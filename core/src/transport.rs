@@ -1,5 +1,6 @@
 //! The boundary to the HTTP I/O: a request the core has built, the response head a transport
-//! hands back, and the blocking [`Transport`] trait adapters implement.
+//! hands back, and the blocking [`Transport`] and async [`AsyncTransport`] traits adapters
+//! implement.
 
 use core::fmt;
 
@@ -240,6 +241,22 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     ) -> Result<ResponseHead, Self::Error> {
         (**self).execute(request, response_body)
     }
+}
+
+/// One async request/response exchange: the twin of [`Transport`] for executors such as embassy
+/// or tokio. The same contract holds: the whole body goes into `response_body`, a larger body is
+/// an error, never a truncated success. A future dropped before it completes hands nothing back;
+/// the implementor must leave itself usable (e.g. drop a half-used connection).
+#[allow(async_fn_in_trait)]
+pub trait AsyncTransport {
+    /// The transport's own error.
+    type Error: fmt::Debug;
+    /// Sends `request` and reads the response.
+    async fn execute(
+        &mut self,
+        request: &Request<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ResponseHead, Self::Error>;
 }
 
 #[cfg(test)]
