@@ -541,8 +541,9 @@ mod tests {
 
     #[test]
     fn url_policy() {
+        type Want = Result<(), fn(&TokioError) -> bool>;
         #[rustfmt::skip]
-        let cases: &[(&str, Result<(), fn(&TokioError) -> bool>)] = &[
+        let cases: &[(&str, Want)] = &[
             ("https://api.mch.weixin.qq.com",  Ok(())),
             ("https://api.mch.weixin.qq.com/", Ok(())),
             ("http://127.0.0.1:8080",          Ok(())),
