@@ -520,6 +520,20 @@ impl AsyncTransport for TokioTransport {
     }
 }
 
+/// A shared reference is a transport too: a client holding `&TokioTransport` (or one behind
+/// an `Arc`) calls without exclusive access, so one call never waits for another.
+impl AsyncTransport for &TokioTransport {
+    type Error = TokioError;
+
+    async fn execute(
+        &mut self,
+        request: &Request<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ResponseHead, TokioError> {
+        self.send(request, response_body).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

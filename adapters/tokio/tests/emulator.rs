@@ -110,6 +110,30 @@ async fn verified_query(
         .send(&signed.request(), &mut body)
         .await
         .expect("exchange");
+    check_record(head, &body, signed, keys);
+}
+
+/// The same through the core's trait, generic as the core's async client will call it: its
+/// future must still be `Send` for `tokio::spawn` when `T` is `TokioTransport`.
+async fn verified_query_via_trait<T: AsyncTransport>(
+    transport: &mut T,
+    signed: &Signed,
+    keys: &PlatformKeys<RsaVerifier>,
+) {
+    let mut body = [0u8; 4096];
+    let head = transport
+        .execute(&signed.request(), &mut body)
+        .await
+        .unwrap_or_else(|e| panic!("exchange: {e:?}"));
+    check_record(head, &body, signed, keys);
+}
+
+fn check_record(
+    head: wxpay_core::ResponseHead,
+    body: &[u8],
+    signed: &Signed,
+    keys: &PlatformKeys<RsaVerifier>,
+) {
     let len = head.body_len;
     let verified = match check_response::<_, 2, TokioError>(keys, head, &body[..len], signed.now) {
         Ok(v) => v,
@@ -157,9 +181,15 @@ async fn sixty_four_concurrent_queries_share_one_pool() {
     for wave in 1..=2 {
         let mut tasks = JoinSet::new();
         for _ in 0..64 {
-            let (transport, signed, keys) =
+            let (mut transport, signed, keys) =
                 (transport.clone(), Arc::clone(&signed), Arc::clone(&keys));
-            tasks.spawn(async move { verified_query(&transport, &signed, &keys).await });
+            tasks.spawn(async move {
+                if wave == 1 {
+                    verified_query(&transport, &signed, &keys).await;
+                } else {
+                    verified_query_via_trait(&mut transport, &signed, &keys).await;
+                }
+            });
         }
         let mut done = 0;
         while let Some(joined) = tasks.join_next().await {
