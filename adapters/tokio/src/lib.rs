@@ -363,6 +363,8 @@ impl Builder {
             .pool_idle_timeout(self.pool_idle)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .http1_max_buf_size(MAX_HEAD_LEN)
+            // Header names as the core spells them (`Wechatpay-Serial`), as wxpay-ureq sends.
+            .http1_title_case_headers(true)
             .build(https);
         Ok(TokioTransport {
             client,

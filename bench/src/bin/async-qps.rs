@@ -308,7 +308,7 @@ fn main() -> ExitCode {
     println!(
         "queries per second against the pre-signed replay server on 127.0.0.1 ({cores} cores, \
          tokio multi-thread runtime); {rounds} rounds of {queries} queries per cell; \
-         median [min–max] over rounds{}",
+         median [min–max] over rounds, ratios per round{}",
         if with_node {
             format!("; Node: {versions}")
         } else {
@@ -322,12 +322,19 @@ fn main() -> ExitCode {
     println!("|---|---|---|---|---|---|");
     for (i, c) in CONCURRENCY.iter().enumerate() {
         let (a, b, n) = &results[i];
+        // The ratio is taken per round (both sides saw the same stretch of load), then the
+        // median over rounds, with the range.
         let ratio = |x: &[f64], y: &[f64]| {
             if y.is_empty() {
-                "–".to_owned()
-            } else {
-                format!("{:.2}×", quantile(x, 0.5) / quantile(y, 0.5))
+                return "–".to_owned();
             }
+            let per_round: Vec<f64> = x.iter().zip(y).map(|(x, y)| x / y).collect();
+            format!(
+                "{:.2}× [{:.2}–{:.2}]",
+                quantile(&per_round, 0.5),
+                quantile(&per_round, 0.0),
+                quantile(&per_round, 1.0)
+            )
         };
         println!(
             "| {c} | {} | {} | {} | {} | {} |",
@@ -338,5 +345,14 @@ fn main() -> ExitCode {
             ratio(a, n)
         );
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!();
+    println!(
+        "load average at the end: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     ExitCode::SUCCESS
 }
