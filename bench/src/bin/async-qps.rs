@@ -251,6 +251,10 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
 
     // Every path must pass the real emulator's authentication and verify its answers.
     let emulator = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
@@ -277,10 +281,13 @@ fn main() -> ExitCode {
     let base = replay.base_url();
     // Per concurrency: (async, blocking, node) queries per second, one entry per round.
     let mut results = vec![(Vec::new(), Vec::new(), Vec::new()); CONCURRENCY.len()];
+    let mut single_thread = vec![Vec::new(); CONCURRENCY.len()];
     for round in 1..=rounds {
         for (i, &c) in CONCURRENCY.iter().enumerate() {
             let a = queries as f64 / async_secs(&rt, &base, c, queries);
             let b = queries as f64 / blocking_secs(&base, c, queries);
+            let s1 = queries as f64 / async_secs(&single, &base, c, queries);
+            single_thread[i].push(s1);
             results[i].0.push(a);
             results[i].1.push(b);
             let n = if with_node {
@@ -298,7 +305,7 @@ fn main() -> ExitCode {
                 results[i].2.push(n);
             }
             eprintln!(
-                "round {round}, {c:>2} in flight: async {a:.0}, blocking {b:.0}, node {n:.0} q/s"
+                "round {round}, {c:>2} in flight: async {a:.0} (current-thread {s1:.0}), blocking {b:.0}, node {n:.0} q/s"
             );
         }
     }
@@ -306,8 +313,8 @@ fn main() -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!();
     println!(
-        "queries per second against the pre-signed replay server on 127.0.0.1 ({cores} cores, \
-         tokio multi-thread runtime); {rounds} rounds of {queries} queries per cell; \
+        "queries per second against the pre-signed replay server on 127.0.0.1 ({cores} cores; \
+         async on a multi-thread tokio runtime, one worker per core, and on a current-thread one); {rounds} rounds of {queries} queries per cell; \
          median [min–max] over rounds, ratios per round{}",
         if with_node {
             format!("; Node: {versions}")
@@ -317,9 +324,9 @@ fn main() -> ExitCode {
     );
     println!();
     println!(
-        "| in flight | async (wxpay-tokio, one shared pool) | blocking (wxpay-ureq, a client per thread) | Node SDK (one client, C sockets) | async / blocking | async / Node |"
+        "| in flight | async (wxpay-tokio, one shared pool) | async, current-thread runtime | blocking (wxpay-ureq, a client per thread) | Node SDK (one client, C sockets) | async / blocking | async / Node |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (i, c) in CONCURRENCY.iter().enumerate() {
         let (a, b, n) = &results[i];
         // The ratio is taken per round (both sides saw the same stretch of load), then the
@@ -337,8 +344,9 @@ fn main() -> ExitCode {
             )
         };
         println!(
-            "| {c} | {} | {} | {} | {} | {} |",
+            "| {c} | {} | {} | {} | {} | {} | {} |",
             median_range(a),
+            median_range(&single_thread[i]),
             median_range(b),
             median_range(n),
             ratio(a, b),
