@@ -28,4 +28,4 @@ if ((node_major < 20)); then
   echo "the WASM test needs Node 20 or later, found $(node --version)" >&2
   exit 1
 fi
-node --test adapters/wasm/js/test.mjs
+node --test adapters/wasm/js/loader.test.mjs adapters/wasm/js/test.mjs

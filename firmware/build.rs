@@ -16,7 +16,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
-use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::api::permissions::{
+    PreAuthorization, QueryByCode, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+};
 use wxpay_core::callback::{self, ApiV3Key};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::Signer;
@@ -353,48 +355,41 @@ fn run_family(family: &[Vec<u8>; 4], by_code: &[u8], platform_pub_pem: &str) -> 
     };
     next(&mut client, &family[0]);
     let token = client
-        .pre_authorize(
-            &PreAuthorization {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                authorization_code: NEW_AUTHORIZATION_CODE,
-                notify_url: Some(NOTIFY_URL),
-            },
+        .call(
+            &PreAuthorization::new(SERVICE_ID, APPID, NEW_AUTHORIZATION_CODE, Some(NOTIFY_URL))
+                .expect("fits"),
             &mut body,
         )
         .expect("pre-authorise");
     assert_eq!(token.as_str(), APPLY_PERMISSIONS_TOKEN);
     next(&mut client, &family[1]);
     let record = client
-        .authorization_by_openid(OPENID, APPID, SERVICE_ID, &mut body)
+        .call(
+            &QueryByOpenid::new(OPENID, APPID, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query by openid");
     assert_eq!(record.openid.as_deref(), Some(OPENID));
     next(&mut client, &family[2]);
     client
-        .terminate_by_code(
-            AUTHORIZATION_CODE,
-            &TerminateByCode {
-                service_id: SERVICE_ID,
-                reason: TERMINATE_REASON,
-            },
+        .call(
+            &TerminateByCode::new(AUTHORIZATION_CODE, SERVICE_ID, TERMINATE_REASON).expect("fits"),
             &mut body,
         )
         .expect("terminate by code");
     next(&mut client, &family[3]);
     client
-        .terminate_by_openid(
-            OPENID,
-            &TerminateByOpenid {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                reason: TERMINATE_REASON,
-            },
+        .call(
+            &TerminateByOpenid::new(OPENID, APPID, SERVICE_ID, TERMINATE_REASON).expect("fits"),
             &mut body,
         )
         .expect("terminate by openid");
     next(&mut client, by_code);
     let record = client
-        .authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query by code");
     assert_eq!(record.service_id.as_str(), SERVICE_ID);
     next(&mut client, b"-");
@@ -427,7 +422,10 @@ fn run_client<S: Signer>(signer: S, response: &[u8], platform_pub_pem: &str) -> 
     .expect("client");
     let mut body = [0u8; 2048];
     let record: AuthorizationRecord = client
-        .authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("the prepared response verifies and parses on the host");
     assert_eq!(
         record.authorization_code.as_deref(),

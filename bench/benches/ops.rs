@@ -16,6 +16,7 @@ use wxpay_bench::{
     merchant_aws_lc, merchant_rsa, platform_keys_aws_lc, platform_keys_rsa, replay_query,
     request_message, signed_reply, target,
 };
+use wxpay_core::Call;
 use wxpay_core::api::permissions;
 use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
 use wxpay_core::verify::{self, PlatformKeys};
@@ -44,12 +45,8 @@ fn non_rsa(c: &mut Criterion) {
     g.bench_function("target", |b| {
         b.iter(|| {
             let mut buf = [0u8; permissions::TARGET_CAPACITY];
-            permissions::target_by_code(
-                &mut buf,
-                black_box(demo::AUTHORIZATION_CODE),
-                demo::SERVICE_ID,
-            )
-            .map(str::len)
+            permissions::QueryByCode::new(black_box(demo::AUTHORIZATION_CODE), demo::SERVICE_ID)
+                .and_then(|call| call.target(&mut buf).map(str::len))
         })
     });
     g.bench_function("request_digest", |b| {

@@ -23,6 +23,7 @@ use rsa::signature::Verifier as _;
 use rsa::{Pkcs1v15Sign, PrivateKey, PublicKey};
 use sha2::{Digest, Sha256};
 use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
+use wxpay_core::Call;
 use wxpay_core::api::permissions;
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::SIGNATURE_LEN;
@@ -77,9 +78,12 @@ pub fn signed_reply(timestamp: i64) -> Reply {
 /// The demo query's target.
 pub fn target() -> String {
     let mut buf = [0u8; permissions::TARGET_CAPACITY];
-    permissions::target_by_code(&mut buf, demo::AUTHORIZATION_CODE, demo::SERVICE_ID)
-        .expect("target")
-        .to_owned()
+    query_call().target(&mut buf).expect("target").to_owned()
+}
+
+/// The demo query as a typed call.
+pub fn query_call() -> permissions::QueryByCode {
+    permissions::QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits")
 }
 
 /// The signed request message of the demo query: `GET\nTARGET\nTIMESTAMP\nNONCE\n\n`.
@@ -239,7 +243,7 @@ pub fn query<T: Transport, S: Signer, V: Verifier, C: Clock, R: RandomSource>(
 ) -> AuthorizationRecord {
     let mut body = [0u8; 2048];
     let record = client
-        .authorization_by_code(demo::AUTHORIZATION_CODE, demo::SERVICE_ID, &mut body)
+        .call(&query_call(), &mut body)
         .unwrap_or_else(|e| panic!("query failed: {e:?}"));
     assert_eq!(record.service_id, demo::SERVICE_ID);
     record

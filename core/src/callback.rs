@@ -12,8 +12,9 @@ use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use heapless::String;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::api::serviceorder::ServiceOrder;
 use crate::error::{ParseError, VerifyError};
-use crate::json::{Reader, Seen};
+use crate::json::Reader;
 use crate::time::DateTime;
 use crate::transport::ResponseHeaders;
 use crate::verify::{PlatformKeys, Verifier, verify_response};
@@ -30,6 +31,10 @@ pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
 pub const USER_OPEN_SERVICE: &str = "PAYSCORE.USER_OPEN_SERVICE";
 /// Event type of a user closing the service.
 pub const USER_CLOSE_SERVICE: &str = "PAYSCORE.USER_CLOSE_SERVICE";
+/// Event type of a user confirming a service order.
+pub const USER_CONFIRM: &str = "PAYSCORE.USER_CONFIRM";
+/// Event type of WeChat having collected a completed service order.
+pub const USER_PAID: &str = "PAYSCORE.USER_PAID";
 
 /// The merchant's APIv3 key. Zeroized on drop; `Debug` never shows it.
 #[derive(Clone)]
@@ -165,74 +170,31 @@ pub fn encrypt_in_place<'d>(
     Ok(data)
 }
 
-/// The decrypted payload of a `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE` event. Parsed
-/// tolerantly: any field may be absent, unknown fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UserServiceEvent {
-    /// `appid`.
-    pub appid: Option<String<32>>,
-    /// `mchid`.
-    pub mchid: Option<String<32>>,
-    /// `service_id`.
-    pub service_id: Option<String<32>>,
-    /// `openid`.
-    pub openid: Option<String<128>>,
-    /// `user_service_status`: `USER_OPEN_SERVICE` or `USER_CLOSE_SERVICE`.
-    pub user_service_status: Option<String<32>>,
-    /// `openorclose_time`, compact `yyyyMMddHHmmss` (Beijing time), exactly as received.
-    pub openorclose_time: Option<String<32>>,
-    /// `authorization_code`.
-    pub authorization_code: Option<String<32>>,
-    /// `out_request_no`, when present.
-    pub out_request_no: Option<String<64>>,
+crate::record! {
+    /// The decrypted payload of a `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE` event. Parsed
+    /// tolerantly: any field may be absent, unknown fields are ignored.
+    #[derive(Default)]
+    pub struct UserServiceEvent {
+        /// `appid`.
+        appid: Option<String<32>>,
+        /// `mchid`.
+        mchid: Option<String<32>>,
+        /// `service_id`.
+        service_id: Option<String<32>>,
+        /// `openid`.
+        openid: Option<String<128>>,
+        /// `user_service_status`: `USER_OPEN_SERVICE` or `USER_CLOSE_SERVICE`.
+        user_service_status: Option<String<32>>,
+        /// `openorclose_time`, compact `yyyyMMddHHmmss` (Beijing time), exactly as received.
+        openorclose_time: Option<String<32>>,
+        /// `authorization_code`.
+        authorization_code: Option<String<32>>,
+        /// `out_request_no`, when present.
+        out_request_no: Option<String<64>>,
+    }
 }
 
 impl UserServiceEvent {
-    /// Parses a decrypted payload.
-    pub fn from_json(plaintext: &[u8]) -> Result<Self, ParseError> {
-        let mut e = UserServiceEvent::default();
-        let mut seen = Seen::default();
-        Reader::object(plaintext, |key, r| {
-            match key {
-                "appid" => {
-                    seen.mark(0, "appid")?;
-                    e.appid = r.read_opt_str("appid")?;
-                }
-                "mchid" => {
-                    seen.mark(1, "mchid")?;
-                    e.mchid = r.read_opt_str("mchid")?;
-                }
-                "service_id" => {
-                    seen.mark(2, "service_id")?;
-                    e.service_id = r.read_opt_str("service_id")?;
-                }
-                "openid" => {
-                    seen.mark(3, "openid")?;
-                    e.openid = r.read_opt_str("openid")?;
-                }
-                "user_service_status" => {
-                    seen.mark(4, "user_service_status")?;
-                    e.user_service_status = r.read_opt_str("user_service_status")?;
-                }
-                "openorclose_time" => {
-                    seen.mark(5, "openorclose_time")?;
-                    e.openorclose_time = r.read_opt_str("openorclose_time")?;
-                }
-                "authorization_code" => {
-                    seen.mark(6, "authorization_code")?;
-                    e.authorization_code = r.read_opt_str("authorization_code")?;
-                }
-                "out_request_no" => {
-                    seen.mark(7, "out_request_no")?;
-                    e.out_request_no = r.read_opt_str("out_request_no")?;
-                }
-                _ => r.skip_value()?,
-            }
-            Ok(())
-        })?;
-        Ok(e)
-    }
-
     /// `openorclose_time` parsed (Beijing time), if present and well formed.
     pub fn openorclose_datetime(&self) -> Option<DateTime> {
         self.openorclose_time
@@ -241,21 +203,30 @@ impl UserServiceEvent {
     }
 }
 
-/// What the callback says happened.
+/// What the callback says happened. `P` and `D` are the fee-item capacities of the order the
+/// service-order events carry (see [`ServiceOrder`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event<'b> {
+#[allow(clippy::large_enum_variant)] // the order is the event; boxing needs an allocator
+pub enum Event<'b, const P: usize = 100, const D: usize = 30> {
     /// `PAYSCORE.USER_OPEN_SERVICE`: the user authorised.
     UserOpenService(UserServiceEvent),
     /// `PAYSCORE.USER_CLOSE_SERVICE`: the user (or merchant) ended the authorization.
     UserCloseService(UserServiceEvent),
+    /// `PAYSCORE.USER_CONFIRM`: the user confirmed a need-confirm order (state `DOING`,
+    /// `state_description` `USER_CONFIRM`): release the item.
+    UserConfirm(ServiceOrder<P, D>),
+    /// `PAYSCORE.USER_PAID`: WeChat collected the money after complete (state `DONE`,
+    /// `collection.state` `USER_PAID`).
+    UserPaid(ServiceOrder<P, D>),
     /// Any other event type: the decrypted bytes, verified and authenticated, unparsed.
     Other(&'b [u8]),
 }
 
 /// A verified, decrypted callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification<'b> {
-    /// `id`: the notification id; handling must be idempotent per id (WeChat Pay retries).
+pub struct Notification<'b, const P: usize = 100, const D: usize = 30> {
+    /// `id`: the notification id; WeChat Pay re-sends an unacknowledged callback with the same
+    /// id, so handling must be idempotent per id (see [`RecentIds`]).
     pub id: String<64>,
     /// `create_time`, as received.
     pub create_time: Option<String<64>>,
@@ -264,7 +235,78 @@ pub struct Notification<'b> {
     /// `resource.original_type`, e.g. `payscore`.
     pub original_type: Option<String<32>>,
     /// The event.
-    pub event: Event<'b>,
+    pub event: Event<'b, P, D>,
+}
+
+/// Whether a notification id was handled before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Seen {
+    /// Not among the recent ids: process the event, then [`RecentIds::mark_handled`].
+    New,
+    /// Handled already (a re-sent callback): acknowledge it, do not process it again.
+    Duplicate,
+}
+
+/// A fixed-capacity, allocation-free guard of the `N` most recently handled notification ids,
+/// for every callback type. WeChat Pay re-sends an unacknowledged callback with the same `id`
+/// (15 s, 15 s, 30 s, 3 min, … for a day or more): check before processing, mark after the
+/// processing succeeded (so a failure is retried), and answer 2xx to a duplicate.
+///
+/// Ids are forgotten oldest first once `N` are held; size `N` for the callbacks that can arrive
+/// in a day. A host that must survive restarts persists its handled ids itself.
+///
+/// ```
+/// use wxpay_core::callback::{RecentIds, Seen};
+/// let mut recent: RecentIds<64> = RecentIds::new();
+/// assert_eq!(recent.check("EV-1"), Seen::New);
+/// recent.mark_handled("EV-1");
+/// assert_eq!(recent.check("EV-1"), Seen::Duplicate);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RecentIds<const N: usize> {
+    ids: heapless::Deque<String<64>, N>,
+}
+
+impl<const N: usize> RecentIds<N> {
+    /// An empty guard.
+    pub const fn new() -> Self {
+        RecentIds {
+            ids: heapless::Deque::new(),
+        }
+    }
+
+    /// Whether `id` was marked handled among the last `N`.
+    pub fn check(&self, id: &str) -> Seen {
+        if self.ids.iter().any(|seen| seen == id) {
+            Seen::Duplicate
+        } else {
+            Seen::New
+        }
+    }
+
+    /// Records `id` as handled, forgetting the oldest id when full. An id longer than 64
+    /// bytes cannot come from a verified envelope (it would not have parsed) and is ignored.
+    pub fn mark_handled(&mut self, id: &str) {
+        if self.check(id) == Seen::Duplicate {
+            return;
+        }
+        let Ok(id) = String::try_from(id) else {
+            return;
+        };
+        if self.ids.is_full() {
+            self.ids.pop_front();
+        }
+        let _ = self.ids.push_back(id);
+    }
+
+    /// [`RecentIds::check`] and, when new, [`RecentIds::mark_handled`] at once: for handlers
+    /// that cannot fail after the check.
+    pub fn first_time(&mut self, id: &str) -> Seen {
+        let seen = self.check(id);
+        self.mark_handled(id);
+        seen
+    }
 }
 
 /// The envelope's fields before decryption.
@@ -279,73 +321,69 @@ struct Envelope {
     ciphertext_len: Option<usize>,
 }
 
+/// Reads a member into its slot; a second sighting is refused (the slot is `Some` once seen,
+/// even for `null`), whatever the number of fields.
+fn once<T>(
+    slot: &mut Option<T>,
+    field: &'static str,
+    read: impl FnOnce() -> Result<T, ParseError>,
+) -> Result<(), ParseError> {
+    if slot.is_some() {
+        return Err(ParseError::DuplicateField { field });
+    }
+    *slot = Some(read()?);
+    Ok(())
+}
+
 /// Parses the envelope, copying `resource.ciphertext` (base64 text) into `work` (as much as
 /// fits; `ciphertext_len` is the whole length).
 fn parse_envelope(body: &[u8], work: &mut [u8]) -> Result<Envelope, CallbackError> {
-    let mut env = Envelope {
-        id: None,
-        create_time: None,
-        event_type: None,
-        algorithm: None,
-        nonce: None,
-        associated_data: None,
-        original_type: None,
-        ciphertext_len: None,
-    };
     // A repeated field is refused, as in every parser here: otherwise two `resource` objects
     // would merge into one that neither of them is, while other JSON readers keep the last.
-    let mut seen = Seen::default();
-    let mut seen_in_resource = Seen::default();
-    let parsed = Reader::object(body, |key, r| {
-        match key {
-            "id" => {
-                seen.mark(0, "id")?;
-                env.id = Some(r.read_str("id")?);
-            }
-            "create_time" => {
-                seen.mark(1, "create_time")?;
-                env.create_time = r.read_opt_str("create_time")?;
-            }
-            "event_type" => {
-                seen.mark(2, "event_type")?;
-                env.event_type = Some(r.read_str("event_type")?);
-            }
-            "resource" => {
-                seen.mark(3, "resource")?;
-                r.read_object("resource", |key, r| {
-                    let seen = &mut seen_in_resource;
-                    match key {
-                        "algorithm" => {
-                            seen.mark(0, "algorithm")?;
-                            env.algorithm = Some(r.read_str("algorithm")?);
-                        }
-                        "nonce" => {
-                            seen.mark(1, "nonce")?;
-                            env.nonce = Some(r.read_str("nonce")?);
-                        }
-                        "associated_data" => {
-                            seen.mark(2, "associated_data")?;
-                            env.associated_data = r.read_opt_str("associated_data")?;
-                        }
-                        "original_type" => {
-                            seen.mark(3, "original_type")?;
-                            env.original_type = r.read_opt_str("original_type")?;
-                        }
-                        "ciphertext" => {
-                            seen.mark(4, "ciphertext")?;
-                            env.ciphertext_len = Some(r.read_str_bytes("ciphertext", work)?);
-                        }
-                        _ => r.skip_value()?,
-                    }
-                    Ok(())
-                })?;
-            }
-            _ => r.skip_value()?,
-        }
-        Ok(())
+    let mut id = None;
+    let mut create_time = None;
+    let mut event_type = None;
+    let mut resource = None;
+    let mut algorithm = None;
+    let mut nonce = None;
+    let mut associated_data = None;
+    let mut original_type = None;
+    let mut ciphertext_len = None;
+    let parsed = Reader::object(body, |key, r| match key {
+        "id" => once(&mut id, "id", || r.read_str("id")),
+        "create_time" => once(&mut create_time, "create_time", || {
+            r.read_opt_str("create_time")
+        }),
+        "event_type" => once(&mut event_type, "event_type", || r.read_str("event_type")),
+        "resource" => once(&mut resource, "resource", || {
+            r.read_object("resource", |key, r| match key {
+                "algorithm" => once(&mut algorithm, "algorithm", || r.read_str("algorithm")),
+                "nonce" => once(&mut nonce, "nonce", || r.read_str("nonce")),
+                "associated_data" => once(&mut associated_data, "associated_data", || {
+                    r.read_opt_str("associated_data")
+                }),
+                "original_type" => once(&mut original_type, "original_type", || {
+                    r.read_opt_str("original_type")
+                }),
+                "ciphertext" => once(&mut ciphertext_len, "ciphertext", || {
+                    r.read_str_bytes("ciphertext", work)
+                }),
+                _ => r.skip_value(),
+            })
+        }),
+        _ => r.skip_value(),
     });
     match parsed {
-        Ok(()) => Ok(env),
+        Ok(()) => Ok(Envelope {
+            id,
+            create_time: create_time.flatten(),
+            event_type,
+            algorithm,
+            nonce,
+            associated_data: associated_data.flatten(),
+            original_type: original_type.flatten(),
+            ciphertext_len,
+        }),
         Err(ParseError::FieldTooLong { field: "nonce", .. }) => Err(CallbackError::BadNonce),
         Err(e) => Err(CallbackError::Envelope(e)),
     }
@@ -361,6 +399,19 @@ pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
     key: &ApiV3Key,
     work: &'b mut [u8],
 ) -> Result<Notification<'b>, CallbackError> {
+    verify_and_decrypt_with(keys, headers, body, now, key, work)
+}
+
+/// [`verify_and_decrypt`] with orders of other fee-item capacities (firmware): an order with
+/// more items than `P` / `D` is `Payload(TooMany)`, never a cut.
+pub fn verify_and_decrypt_with<'b, V: Verifier, const N: usize, const P: usize, const D: usize>(
+    keys: &PlatformKeys<V, N>,
+    headers: &ResponseHeaders,
+    body: &[u8],
+    now: i64,
+    key: &ApiV3Key,
+    work: &'b mut [u8],
+) -> Result<Notification<'b, P, D>, CallbackError> {
     verify_response(keys, headers, body, now).map_err(CallbackError::Verify)?;
     let env = parse_envelope(body, work)?;
     let missing = |field| CallbackError::Envelope(ParseError::MissingField { field });
@@ -391,6 +442,12 @@ pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
         USER_CLOSE_SERVICE => Event::UserCloseService(
             UserServiceEvent::from_json(plaintext).map_err(CallbackError::Payload)?,
         ),
+        USER_CONFIRM => {
+            Event::UserConfirm(ServiceOrder::from_json(plaintext).map_err(CallbackError::Payload)?)
+        }
+        USER_PAID => {
+            Event::UserPaid(ServiceOrder::from_json(plaintext).map_err(CallbackError::Payload)?)
+        }
         _ => Event::Other(plaintext),
     };
     Ok(Notification {
@@ -524,5 +581,138 @@ mod tests {
             Ok(UserServiceEvent::default())
         );
         assert!(UserServiceEvent::from_json(b"not json").is_err());
+    }
+
+    struct AcceptAll;
+    impl Verifier for AcceptAll {
+        fn verify_prehash(
+            &self,
+            _: &crate::sign::Sha256Digest,
+            _: &[u8; crate::sign::SIGNATURE_LEN],
+        ) -> bool {
+            true
+        }
+    }
+
+    /// A callback of `event_type` carrying `payload`, encrypted with `key` (signature checks
+    /// are the verifier's business and are covered in tests/tests/lifecycle.rs).
+    fn callback(
+        event_type: &str,
+        payload: &str,
+        key: &ApiV3Key,
+    ) -> (ResponseHeaders, std::string::String) {
+        let nonce = "0123456789ab";
+        let mut data = payload.as_bytes().to_vec();
+        data.resize(payload.len() + TAG_LEN, 0);
+        let sealed = encrypt_in_place(key, nonce.as_bytes(), b"", &mut data, payload.len())
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        let body = format!(
+            r#"{{"id":"EV-1","create_time":"2026-01-01T14:05:00+08:00","resource_type":"encrypt-resource","event_type":"{event_type}","resource":{{"algorithm":"AEAD_AES_256_GCM","ciphertext":"{}","nonce":"{nonce}","associated_data":"","original_type":"payscore"}},"summary":"x"}}"#,
+            Base64::encode_string(&sealed)
+        );
+        let mut headers = ResponseHeaders::default();
+        headers.capture("Wechatpay-Timestamp", b"1767247500");
+        headers.capture("Wechatpay-Nonce", b"n");
+        headers.capture("Wechatpay-Serial", b"PUB_KEY_ID_1");
+        headers.capture(
+            "Wechatpay-Signature",
+            Base64::encode_string(&[0u8; 256]).as_bytes(),
+        );
+        (headers, body)
+    }
+
+    #[test]
+    fn service_order_events_carry_the_order() {
+        let key = ApiV3Key::from_text("0123456789abcdef0123456789abcdef")
+            .unwrap_or_else(|e| std::panic!("{e}"));
+        let keys = PlatformKeys::with_key("PUB_KEY_ID_1", AcceptAll)
+            .unwrap_or_else(|e| std::panic!("{e}"));
+        let order = crate::api::serviceorder::tests::ORDER;
+        for event_type in [USER_CONFIRM, USER_PAID] {
+            let (headers, body) = callback(event_type, order, &key);
+            let mut work = vec![0u8; 4096];
+            let n = verify_and_decrypt(
+                &keys,
+                &headers,
+                body.as_bytes(),
+                1_767_247_500,
+                &key,
+                &mut work,
+            );
+            let n = n.unwrap_or_else(|e| std::panic!("{event_type}: {e}"));
+            let order = match (&n.event, event_type) {
+                (Event::UserConfirm(o), USER_CONFIRM) | (Event::UserPaid(o), USER_PAID) => o,
+                _ => std::panic!("{event_type}: {:?}", n.event),
+            };
+            assert_eq!(order.out_order_no.as_str(), "RENT-0001");
+            // Firmware capacities: the same order fits in <1, 1>; <0, 0> refuses, never cuts.
+            let mut work = vec![0u8; 4096];
+            let small = verify_and_decrypt_with::<_, 2, 1, 1>(
+                &keys,
+                &headers,
+                body.as_bytes(),
+                1_767_247_500,
+                &key,
+                &mut work,
+            );
+            assert!(small.is_ok());
+            let mut work = vec![0u8; 4096];
+            let tiny = verify_and_decrypt_with::<_, 2, 0, 0>(
+                &keys,
+                &headers,
+                body.as_bytes(),
+                1_767_247_500,
+                &key,
+                &mut work,
+            );
+            assert_eq!(
+                tiny.map(|_| ()),
+                Err(CallbackError::Payload(ParseError::TooMany {
+                    field: "post_payments",
+                    max: 0
+                }))
+            );
+        }
+        let (headers, body) = callback(USER_PAID, r#"{"out_order_no":"x"}"#, &key);
+        let mut work = vec![0u8; 4096];
+        assert_eq!(
+            verify_and_decrypt(
+                &keys,
+                &headers,
+                body.as_bytes(),
+                1_767_247_500,
+                &key,
+                &mut work
+            )
+            .map(|_| ()),
+            Err(CallbackError::Payload(ParseError::MissingField {
+                field: "appid"
+            }))
+        );
+    }
+
+    #[test]
+    fn recent_ids_report_duplicates() {
+        let mut recent: RecentIds<2> = RecentIds::new();
+        #[rustfmt::skip]
+        let steps: &[(&str, bool, Seen)] = &[
+            // (id, mark after the check, what the check says)
+            ("EV-1", false, Seen::New),        // processing failed: not marked
+            ("EV-1", true,  Seen::New),        // the retry is processed
+            ("EV-1", false, Seen::Duplicate),  // a re-send is a duplicate
+            ("EV-2", true,  Seen::New),
+            ("EV-3", true,  Seen::New),        // full: EV-1 is forgotten
+            ("EV-2", false, Seen::Duplicate),
+            ("EV-1", false, Seen::New),
+        ];
+        for (i, (id, mark, want)) in steps.iter().enumerate() {
+            assert_eq!(recent.check(id), *want, "step {i}");
+            if *mark {
+                recent.mark_handled(id);
+            }
+        }
+        assert_eq!(recent.first_time("EV-9"), Seen::New);
+        assert_eq!(recent.first_time("EV-9"), Seen::Duplicate);
     }
 }

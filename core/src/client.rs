@@ -1,19 +1,18 @@
 //! A small client gluing transport, signer, platform keys, clock and nonce source together:
 //! target → digest → header → transport → verify → parse, in one call.
 
+use core::fmt;
+
 use heapless::String;
 
-use crate::api::permissions::{
-    self, ApplyPermissionsToken, AuthorizationRecord, PreAuthorization, TerminateByCode,
-    TerminateByOpenid,
-};
 use crate::api_error::ApiError;
-use crate::error::{ClientError, Error, ParseError, RequestId};
+use crate::call::Call;
+use crate::error::{Error, ParseError, VerifyError};
 use crate::nonce::{Nonce, RandomSource};
 use crate::sign::{
     self, AUTHORIZATION_CAPACITY, MCHID_CAPACITY, SERIAL_CAPACITY, Signer, SigningInput,
 };
-use crate::transport::{Method, Request, ResponseHead, Transport, USER_AGENT};
+use crate::transport::{AsyncTransport, Method, Request, ResponseHead, Transport, USER_AGENT};
 use crate::verify::{self, PlatformKeys, Verifier};
 
 /// The caller's clock, in Unix seconds. The core never reads a clock itself.
@@ -97,7 +96,6 @@ pub struct Client<T, S, V, C, R, const K: usize = 2> {
 
 impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
 where
-    T: Transport,
     S: Signer,
     V: Verifier,
     C: Clock,
@@ -144,6 +142,11 @@ where
         self
     }
 
+    /// The merchant id this client signs for.
+    pub fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
     /// The transport, e.g. to change timeouts.
     pub fn transport_mut(&mut self) -> &mut T {
         &mut self.transport
@@ -154,7 +157,145 @@ where
         &mut self.platform_keys
     }
 
-    /// Signs and sends one request, then verifies the response.
+    /// The platform keys.
+    pub fn platform_keys(&self) -> &PlatformKeys<V, K> {
+        &self.platform_keys
+    }
+
+    /// The request half, sans-io: timestamp, nonce and the signed `Authorization` header
+    /// (written into `authorization`), gathered into the [`Request`] a transport sends.
+    ///
+    /// `target` must come from [`TargetBuilder`](crate::path::TargetBuilder) (already
+    /// encoded); `body` is signed exactly as given and must be sent unchanged.
+    pub fn prepare<'s, E>(
+        &mut self,
+        method: Method,
+        target: &'s str,
+        body: &'s [u8],
+        scratch: &'s mut RequestScratch,
+    ) -> Result<Request<'s>, ClientError<E>> {
+        let now = self.clock.unix_seconds();
+        let timestamp = u64::try_from(now).map_err(|_| Error::InvalidInput {
+            what: "clock is before 1970",
+        })?;
+        let nonce = Nonce::generate(&mut self.random)?;
+        let authorization = sign::authorization(
+            &mut self.signer,
+            &SigningInput {
+                mchid: &self.mchid,
+                method,
+                target,
+                body,
+                timestamp,
+                nonce: nonce.as_str(),
+            },
+            &mut scratch.authorization,
+        )?;
+        scratch.wechatpay_serial.clone_from(&self.wechatpay_serial);
+        Ok(Request {
+            method,
+            target,
+            authorization,
+            user_agent: self.user_agent,
+            wechatpay_serial: scratch.wechatpay_serial.as_deref(),
+            body,
+        })
+    }
+
+    /// The response half, sans-io: the clock is read again (the ±300 s window applies to
+    /// when the answer arrived) and the answer is checked by [`check_response`]. `body` is the
+    /// whole raw body.
+    pub fn finish<'b, E>(
+        &self,
+        head: ResponseHead,
+        body: &'b [u8],
+    ) -> Result<VerifiedResponse<'b>, ClientError<E>> {
+        let now = self.clock.unix_seconds();
+        check_response(&self.platform_keys, head, body, now)
+    }
+
+    /// Accepts a verified answer as the answer to `call`: parsed into its type, then bound to
+    /// the request (identifiers equal to the ones asked for), or an error.
+    pub fn accept<Q: Call, E>(
+        &self,
+        call: &Q,
+        verified: &VerifiedResponse<'_>,
+    ) -> Result<Q::Response, ClientError<E>> {
+        let answer = verified.parse(|body| call.parse(body))?;
+        call.check(&answer, &self.mchid)
+            .map_err(|error| ClientError::Verify {
+                error,
+                request_id: verified.request_id.clone(),
+            })?;
+        Ok(answer)
+    }
+}
+
+/// Where [`Client::prepare`] writes what a [`Request`] borrows besides target and body: the
+/// signed `Authorization` value and a copy of the `Wechatpay-Serial`.
+#[derive(Debug)]
+pub struct RequestScratch {
+    authorization: [u8; AUTHORIZATION_CAPACITY],
+    wechatpay_serial: Option<String<SERIAL_CAPACITY>>,
+}
+
+impl RequestScratch {
+    /// Empty scratch space (about 600 bytes).
+    pub const fn new() -> Self {
+        RequestScratch {
+            authorization: [0; AUTHORIZATION_CAPACITY],
+            wechatpay_serial: None,
+        }
+    }
+}
+
+impl Default for RequestScratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Writes `call`'s target and then its body at the start of `work`; returns their lengths.
+/// `BufferTooSmall { needed }` counts both.
+fn write_request<Q: Call>(call: &Q, work: &mut [u8]) -> Result<(usize, usize), Error> {
+    let target_len = call.target(work)?.len();
+    let rest = work.get_mut(target_len..).unwrap_or_default();
+    let body_len = call
+        .body(rest)
+        .map_err(|e| match e {
+            Error::BufferTooSmall { needed } => Error::BufferTooSmall {
+                needed: target_len + needed,
+            },
+            other => other,
+        })?
+        .len();
+    Ok((target_len, body_len))
+}
+
+/// Splits `work` after [`write_request`]: the target, the body, and the room left for the
+/// response.
+fn split_request(
+    work: &mut [u8],
+    (target_len, body_len): (usize, usize),
+) -> Result<(&str, &[u8], &mut [u8]), Error> {
+    let (request, response) = work.split_at_mut(target_len + body_len);
+    let (target, body) = request.split_at(target_len);
+    let target = core::str::from_utf8(target).map_err(|_| Error::InvalidInput {
+        what: "target is not UTF-8",
+    })?;
+    Ok((target, body, response))
+}
+
+impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
+where
+    T: Transport,
+    S: Signer,
+    V: Verifier,
+    C: Clock,
+    R: RandomSource,
+{
+    /// Signs and sends one request, then verifies the response: the documented escape hatch
+    /// for endpoints without a model.
     ///
     /// `target` must come from [`TargetBuilder`](crate::path::TargetBuilder) (already encoded);
     /// `body` is sent and signed exactly as given. A non-2xx answer is [`ClientError::Api`]; a
@@ -166,127 +307,170 @@ where
         body: &[u8],
         response_body: &'b mut [u8],
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
-        let now = self.clock.unix_seconds();
-        let timestamp = u64::try_from(now).map_err(|_| Error::InvalidInput {
-            what: "clock is before 1970",
-        })?;
-        let nonce = Nonce::generate(&mut self.random)?;
-        let mut authorization = [0u8; AUTHORIZATION_CAPACITY];
-        let authorization = sign::authorization(
-            &mut self.signer,
-            &SigningInput {
-                mchid: &self.mchid,
-                method,
-                target,
-                body,
-                timestamp,
-                nonce: nonce.as_str(),
-            },
-            &mut authorization,
-        )?;
-        let request = Request {
-            method,
-            target,
-            authorization,
-            user_agent: self.user_agent,
-            wechatpay_serial: self.wechatpay_serial.as_deref(),
-            body,
-        };
+        let mut scratch = RequestScratch::new();
+        let request = self.prepare(method, target, body, &mut scratch)?;
         let head = self
             .transport
             .execute(&request, response_body)
             .map_err(ClientError::Transport)?;
         let received = response_body.get(..head.body_len).unwrap_or_default();
-        // The clock is read again: the window applies to when the response arrived.
-        let now = self.clock.unix_seconds();
-        check_response(&self.platform_keys, head, received, now)
+        self.finish(head, received)
     }
 
-    /// Queries a user's authorization record by authorization code (raw; encoded here).
+    /// Sends one typed [`Call`] and returns its verified answer, bound to the request.
     ///
-    /// `response_body` receives the raw body; 2 KiB holds any record. A user who never
-    /// authorised gives an error for which [`ClientError::is_not_found`] is true.
-    pub fn authorization_by_code(
+    /// `work` holds the target, the request body and then the raw response: 4 KiB suits the
+    /// permissions family; a service order with many fee items wants more (a short buffer is
+    /// `BufferTooSmall { needed }` before anything is sent, or a transport error for the
+    /// response). A user who never authorised gives an error for which
+    /// [`ClientError::is_not_found`] is true.
+    pub fn call<Q: Call>(
         &mut self,
-        authorization_code: &str,
-        service_id: &str,
-        response_body: &mut [u8],
-    ) -> Result<AuthorizationRecord, ClientError<T::Error>> {
-        let mut target = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_by_code(&mut target, authorization_code, service_id)?;
-        let response = self.send(Method::Get, target, b"", response_body)?;
-        response.parse(AuthorizationRecord::from_json)
+        call: &Q,
+        work: &mut [u8],
+    ) -> Result<Q::Response, ClientError<T::Error>> {
+        let lengths = write_request(call, work)?;
+        let (target, body, response) = split_request(work, lengths)?;
+        let verified = self.send(Q::METHOD, target, body, response)?;
+        self.accept(call, &verified)
     }
+}
 
-    /// Queries a user's authorization record by openid.
-    pub fn authorization_by_openid(
+impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
+where
+    T: AsyncTransport,
+    S: Signer,
+    V: Verifier,
+    C: Clock,
+    R: RandomSource,
+{
+    /// [`Client::send`] over an [`AsyncTransport`]: the same steps, awaited.
+    ///
+    /// Dropping the future at any await point sends nothing more and returns nothing: the
+    /// client stays usable, and no partial or unverified answer can escape.
+    pub async fn send_async<'b>(
         &mut self,
-        openid: &str,
-        appid: &str,
-        service_id: &str,
-        response_body: &mut [u8],
-    ) -> Result<AuthorizationRecord, ClientError<T::Error>> {
-        let mut target = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_by_openid(&mut target, openid, appid, service_id)?;
-        let response = self.send(Method::Get, target, b"", response_body)?;
-        response.parse(AuthorizationRecord::from_json)
-    }
-
-    /// Pre-authorises: the record starts in `UNBINDUSER` until a user accepts.
-    pub fn pre_authorize(
-        &mut self,
-        request: &PreAuthorization<'_>,
-        response_body: &mut [u8],
-    ) -> Result<ApplyPermissionsToken, ClientError<T::Error>> {
-        let mut body = [0u8; permissions::BODY_CAPACITY];
-        let body = request.to_json(&mut body)?;
-        let response = self.send(
-            Method::Post,
-            permissions::PERMISSIONS_PATH,
-            body.as_bytes(),
-            response_body,
-        )?;
-        response.parse(ApplyPermissionsToken::from_json)
-    }
-
-    /// Ends an authorization by authorization code (answered `204 No Content`, verified like
-    /// any response). A reason over 50 characters is refused before anything is sent.
-    pub fn terminate_by_code(
-        &mut self,
-        authorization_code: &str,
-        request: &TerminateByCode<'_>,
-        response_body: &mut [u8],
-    ) -> Result<(), ClientError<T::Error>> {
-        let mut body = [0u8; permissions::BODY_CAPACITY];
-        let body = request.to_json(&mut body)?;
-        let mut target = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_terminate_by_code(&mut target, authorization_code)?;
-        self.post_expecting_no_body(target, body, response_body)
-    }
-
-    /// Ends an authorization by openid (`204 No Content`).
-    pub fn terminate_by_openid(
-        &mut self,
-        openid: &str,
-        request: &TerminateByOpenid<'_>,
-        response_body: &mut [u8],
-    ) -> Result<(), ClientError<T::Error>> {
-        let mut body = [0u8; permissions::BODY_CAPACITY];
-        let body = request.to_json(&mut body)?;
-        let mut target = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_terminate_by_openid(&mut target, openid)?;
-        self.post_expecting_no_body(target, body, response_body)
-    }
-
-    /// POSTs a JSON body to a call answered `204 No Content` (any verified 2xx is accepted).
-    fn post_expecting_no_body(
-        &mut self,
+        method: Method,
         target: &str,
-        body: &str,
-        response_body: &mut [u8],
-    ) -> Result<(), ClientError<T::Error>> {
-        self.send(Method::Post, target, body.as_bytes(), response_body)
-            .map(|_| ())
+        body: &[u8],
+        response_body: &'b mut [u8],
+    ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
+        let mut scratch = RequestScratch::new();
+        let request = self.prepare(method, target, body, &mut scratch)?;
+        let head = self
+            .transport
+            .execute(&request, response_body)
+            .await
+            .map_err(ClientError::Transport)?;
+        let received = response_body.get(..head.body_len).unwrap_or_default();
+        self.finish(head, received)
+    }
+
+    /// [`Client::call`] over an [`AsyncTransport`].
+    pub async fn call_async<Q: Call>(
+        &mut self,
+        call: &Q,
+        work: &mut [u8],
+    ) -> Result<Q::Response, ClientError<T::Error>> {
+        let lengths = write_request(call, work)?;
+        let (target, body, response) = split_request(work, lengths)?;
+        let verified = self.send_async(Q::METHOD, target, body, response).await?;
+        self.accept(call, &verified)
+    }
+}
+
+/// Everything a [`Client`](crate::client::Client) call can fail with.
+///
+/// `T` is the transport's own error type.
+///
+/// [`ApiError`] is held by value (a few hundred bytes) so no allocator is needed; the `Ok` side
+/// of a record query is larger still, so boxing it would save no stack.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientError<T> {
+    /// The request could not be built (bad input, small buffer, signer or nonce failure).
+    Request(Error),
+    /// The transport failed: connect, TLS, timeout, I/O, or a malformed or oversized response.
+    Transport(T),
+    /// The server answered with a non-2xx status. See [`ApiError::is_not_found`].
+    Api(ApiError),
+    /// A 2xx response failed verification. Its body was discarded.
+    Verify {
+        /// Why.
+        error: VerifyError,
+        /// The response's `Request-ID`, for support.
+        request_id: Option<RequestId>,
+    },
+    /// A verified 2xx body did not parse into the expected type.
+    Parse {
+        /// Why.
+        error: ParseError,
+        /// The response's `Request-ID`, for support.
+        request_id: Option<RequestId>,
+    },
+}
+
+/// A `Request-ID` header value.
+pub type RequestId = heapless::String<{ crate::api_error::REQUEST_ID_CAPACITY }>;
+
+impl<T> ClientError<T> {
+    /// True for `404 ORDER_NOT_EXIST`, e.g. a user who never authorised: a normal outcome.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ClientError::Api(e) if e.is_not_found())
+    }
+
+    /// The response's `Request-ID`, when a response arrived.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ClientError::Api(e) => e.request_id.as_deref(),
+            ClientError::Verify { request_id, .. } | ClientError::Parse { request_id, .. } => {
+                request_id.as_deref()
+            }
+            ClientError::Request(_) | ClientError::Transport(_) => None,
+        }
+    }
+}
+
+impl<T> From<Error> for ClientError<T> {
+    fn from(e: Error) -> Self {
+        ClientError::Request(e)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for ClientError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Request(e) => write!(f, "request: {e}"),
+            ClientError::Transport(e) => write!(f, "transport: {e}"),
+            ClientError::Api(e) => write!(f, "{e}"),
+            ClientError::Verify { error, .. } => {
+                write!(
+                    f,
+                    "response verification failed: {error}; the response was discarded"
+                )
+            }
+            ClientError::Parse { error, .. } => write!(f, "verified response body: {error}"),
+        }?;
+        match self.request_id() {
+            Some(id) if !matches!(self, ClientError::Api(_)) => write!(f, " (Request-ID {id})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `source()` is the core error inside (request, API, verification, parse). A transport's
+/// error is shown in the line but not chained: `T` need not implement `Error` (no_std
+/// transports often use `&'static str`).
+impl<T: fmt::Debug + fmt::Display> core::error::Error for ClientError<T> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ClientError::Request(e) => Some(e),
+            ClientError::Api(e) => Some(e),
+            ClientError::Verify { error, .. } => Some(error),
+            ClientError::Parse { error, .. } => Some(error),
+            ClientError::Transport(_) => None,
+        }
     }
 }
 
@@ -407,6 +591,10 @@ mod tests {
 
     type TestClient = Client<Playback, ZeroSigner, Echo, FixedClock, Counter>;
 
+    fn by_code(code: &str, service_id: &str) -> crate::api::permissions::QueryByCode {
+        crate::api::permissions::QueryByCode::new(code, service_id).expect("fits")
+    }
+
     fn client(playback: Playback) -> TestClient {
         let keys = PlatformKeys::with_key("PUB_KEY_ID_1", Echo).unwrap_or_default();
         Client::new(
@@ -421,13 +609,14 @@ mod tests {
         .expect("client builds")
     }
 
+    const RECORD_OTHER_SERVICE: &str = r#"{"service_id":"500002","appid":"wxd678efh567hg6787","mchid":"1230000109","authorization_code":"X"}"#;
     const RECORD: &str = r#"{"service_id":"500001","appid":"wxd678efh567hg6787","mchid":"1230000109","authorization_code":"a|b*c","authorization_state":"AVAILABLE"}"#;
 
     #[test]
     fn happy_path_sends_what_it_signed() {
         let mut c = client(Playback::new(200, RECORD, true));
         let mut buf = [0u8; 2048];
-        let record = c.authorization_by_code("a|b*c", "500001", &mut buf);
+        let record = c.call(&by_code("a|b*c", "500001"), &mut buf);
         assert_eq!(
             record.map(|r| r.authorization_state),
             Ok(Some(crate::AuthorizationState::Available))
@@ -467,11 +656,13 @@ mod tests {
             (200, RECORD, false, |o| matches!(o, Err(ClientError::Verify { error: VerifyError::MissingHeader { name: "Wechatpay-Timestamp" }, request_id: Some(id) }) if id == "REQ-1")),
             (200, "not json", true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::NotAnObject, .. }))),
             (200, r#"{"service_id":"1"}"#, true, |o| matches!(o, Err(ClientError::Parse { error: ParseError::MissingField { field: "appid" }, .. }))),
+            // A verified record for another service is not the answer to this query.
+            (200, RECORD_OTHER_SERVICE, true, |o| matches!(o, Err(ClientError::Verify { error: VerifyError::Mismatch { field: "service_id" }, request_id: Some(id) }) if id == "REQ-1")),
         ];
         for (status, body, signed, check) in cases {
             let mut c = client(Playback::new(*status, body, *signed));
             let mut buf = [0u8; 2048];
-            let outcome = c.authorization_by_code("X", "500001", &mut buf).map(|_| ());
+            let outcome = c.call(&by_code("X", "500001"), &mut buf).map(|_| ());
             assert!(check(&outcome), "{status} {body}: {outcome:?}");
         }
     }
@@ -508,7 +699,7 @@ mod tests {
         .expect("client builds");
         let mut buf = [0u8; 2048];
         assert_eq!(
-            c.authorization_by_code("X", "1", &mut buf),
+            c.call(&by_code("X", "1"), &mut buf),
             Err(ClientError::Verify {
                 error: VerifyError::BadSignature,
                 request_id: heapless::String::try_from("REQ-1").ok()
@@ -523,24 +714,33 @@ mod tests {
         let mut c = client(failing);
         let mut buf = [0u8; 2048];
         assert_eq!(
-            c.authorization_by_code("X", "1", &mut buf),
+            c.call(&by_code("X", "1"), &mut buf),
             Err(ClientError::Transport("connection refused"))
         );
 
         let mut c = client(Playback::new(200, RECORD, true));
         assert_eq!(
-            c.authorization_by_code("", "1", &mut buf),
-            Err(ClientError::Request(Error::InvalidInput {
-                what: "path segment is empty"
+            c.call(&by_code("", "1"), &mut buf),
+            Err(ClientError::Request(Error::Invalid {
+                field: "authorization_code",
+                problem: crate::error::Problem::Empty
             }))
         );
         assert!(
             c.transport_mut().seen.is_empty(),
             "nothing is sent for a bad input"
         );
-        let mut small = [0u8; 16];
+        // Too small for the target: refused before anything is signed, with the exact size.
+        let mut tiny = [0u8; 16];
         assert_eq!(
-            c.authorization_by_code("X", "1", &mut small),
+            c.call(&by_code("X", "1"), &mut tiny),
+            Err(ClientError::Request(Error::BufferTooSmall { needed: 58 }))
+        );
+        assert!(c.transport_mut().seen.is_empty());
+        // Room for the target but not the answer: the transport refuses the body.
+        let mut small = [0u8; 80];
+        assert_eq!(
+            c.call(&by_code("X", "1"), &mut small),
             Err(ClientError::Transport("body too large"))
         );
     }
@@ -559,11 +759,39 @@ mod tests {
         .expect("client builds");
         let mut buf = [0u8; 2048];
         assert_eq!(
-            c.authorization_by_code("X", "1", &mut buf),
+            c.call(&by_code("X", "1"), &mut buf),
             Err(ClientError::Verify {
                 error: VerifyError::ClockSkew { skew_secs: 301 },
                 request_id: heapless::String::try_from("REQ-1").ok()
             })
         );
+    }
+
+    #[test]
+    fn client_errors_chain_their_source() {
+        use core::error::Error as _;
+        use std::string::ToString;
+        let api = crate::api_error::ApiError::from_response(
+            404,
+            &crate::ResponseHeaders::default(),
+            b"{}",
+        );
+        #[rustfmt::skip]
+        let cases: &[(ClientError<&str>, Option<&str>)] = &[
+            (ClientError::Request(Error::Random), Some("the random source failed")),
+            (ClientError::Api(api.clone()),       Some("API error: HTTP 404: {} (no Request-ID)")),
+            (ClientError::Verify { error: VerifyError::BadSignature, request_id: None },
+                                                  Some("signature does not match")),
+            (ClientError::Parse { error: ParseError::NotAnObject, request_id: None },
+                                                  Some(&ParseError::NotAnObject.to_string())),
+            (ClientError::Transport("refused"),   None),
+        ];
+        for (error, source) in cases {
+            assert_eq!(
+                error.source().map(|s| s.to_string()).as_deref(),
+                *source,
+                "{error}"
+            );
+        }
     }
 }

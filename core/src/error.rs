@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-use crate::api_error::ApiError;
-
 /// A request could not be built: a target, a header or a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -18,12 +16,25 @@ pub enum Error {
         /// A short description, e.g. `"path segment is empty"`.
         what: &'static str,
     },
+    /// A value that goes into the request path as one segment is empty, `.` or `..` (a
+    /// normalising proxy would resolve `..` to another endpoint); `what` names the field.
+    InvalidSegment {
+        /// The field, e.g. `"openid"`.
+        what: &'static str,
+    },
     /// A capacity-limited value (mchid, serial, key id) is longer than its capacity.
     TooLong {
         /// Which value.
         what: &'static str,
         /// Its capacity in bytes.
         max: usize,
+    },
+    /// A request value breaks a documented rule; nothing was signed or sent.
+    Invalid {
+        /// The JSON key (or path/query name) of the value.
+        field: &'static str,
+        /// Which rule it breaks.
+        problem: Problem,
     },
     /// The random source failed or kept returning unusable bytes.
     Random,
@@ -38,9 +49,92 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: {needed} bytes needed")
             }
             Error::InvalidInput { what } => write!(f, "invalid input: {what}"),
+            Error::InvalidSegment { what } => write!(
+                f,
+                "invalid input: {what} cannot be empty, `.` or `..` (it is a path segment)"
+            ),
             Error::TooLong { what, max } => write!(f, "{what} is longer than {max} bytes"),
+            Error::Invalid { field, problem } => write!(f, "`{field}` {problem}"),
             Error::Random => f.write_str("the random source failed"),
             Error::Signer => f.write_str("the signer failed"),
+        }
+    }
+}
+
+/// The rule a request value breaks (see [`Error::Invalid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// It is empty (or absent) where a value is required.
+    Empty,
+    /// Longer than the documented maximum in characters (a CJK character counts as one).
+    TooManyChars {
+        /// The documented maximum.
+        max: usize,
+    },
+    /// Longer than the documented maximum in bytes.
+    TooManyBytes {
+        /// The documented maximum.
+        max: usize,
+    },
+    /// A character outside the documented set.
+    Charset {
+        /// The allowed set, e.g. `"[0-9A-Za-z_-|*]"`.
+        allowed: &'static str,
+    },
+    /// A number outside the documented range.
+    OutOfRange {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// Fewer array items than required.
+    TooFew {
+        /// The minimum.
+        min: usize,
+    },
+    /// More array items than allowed.
+    TooMany {
+        /// The maximum.
+        max: usize,
+    },
+    /// Not one of the documented values.
+    NotInSet {
+        /// The allowed values, e.g. `"DEPOSIT, ADVANCE"`.
+        allowed: &'static str,
+    },
+    /// Not in the documented time format.
+    Time {
+        /// The format, e.g. `"yyyyMMddHHmmss"`.
+        format: &'static str,
+    },
+    /// Two items share a value that must be unique (e.g. fee item names in one order).
+    NotUnique,
+    /// Disagrees with other fields (e.g. `total_amount` is not the sum of the fee items).
+    Inconsistent {
+        /// What it must equal or satisfy.
+        rule: &'static str,
+    },
+    /// A path segment that is `.` or `..` (a normalising proxy would resolve it).
+    DotSegment,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Empty => f.write_str("is empty or missing"),
+            Problem::TooManyChars { max } => write!(f, "is longer than {max} characters"),
+            Problem::TooManyBytes { max } => write!(f, "is longer than {max} bytes"),
+            Problem::Charset { allowed } => write!(f, "has characters outside {allowed}"),
+            Problem::OutOfRange { min, max } => write!(f, "is outside {min}..={max}"),
+            Problem::TooFew { min } => write!(f, "needs at least {min} items"),
+            Problem::TooMany { max } => write!(f, "has more than {max} items"),
+            Problem::NotInSet { allowed } => write!(f, "is not one of {allowed}"),
+            Problem::Time { format } => write!(f, "is not a time of the form {format}"),
+            Problem::NotUnique => f.write_str("repeats a value that must be unique"),
+            Problem::Inconsistent { rule } => write!(f, "is inconsistent: {rule}"),
+            Problem::DotSegment => f.write_str("is `.` or `..`, which proxies would resolve"),
         }
     }
 }
@@ -79,6 +173,12 @@ pub enum VerifyError {
     MalformedSignature,
     /// The signature does not match the message.
     BadSignature,
+    /// The answer verified but does not answer the request that was sent: an identifier in
+    /// it differs from the one asked for (a replayed or misrouted answer).
+    Mismatch {
+        /// The JSON key that differs.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for VerifyError {
@@ -99,6 +199,9 @@ impl fmt::Display for VerifyError {
             VerifyError::SignatureProbe => f.write_str("signature is a WECHATPAY/SIGNTEST probe"),
             VerifyError::MalformedSignature => f.write_str("signature is not base64 of 256 bytes"),
             VerifyError::BadSignature => f.write_str("signature does not match"),
+            VerifyError::Mismatch { field } => {
+                write!(f, "the answer's `{field}` differs from the request's")
+            }
         }
     }
 }
@@ -146,6 +249,19 @@ pub enum ParseError {
         /// The JSON key.
         field: &'static str,
     },
+    /// An array has more items than its capacity; nothing was dropped.
+    TooMany {
+        /// The JSON key.
+        field: &'static str,
+        /// The capacity.
+        max: usize,
+    },
+    /// A member no declaration knows, where unknown members are refused (a request body a
+    /// user wrote: a typo must not be dropped silently). `offset` is where its key starts.
+    UnknownField {
+        /// Byte offset of the key.
+        offset: usize,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -161,86 +277,10 @@ impl fmt::Display for ParseError {
                 write!(f, "field `{field}` is longer than {max} bytes")
             }
             ParseError::InvalidValue { field } => write!(f, "field `{field}` has an invalid value"),
-        }
-    }
-}
-
-/// Everything a [`Client`](crate::client::Client) call can fail with.
-///
-/// `T` is the transport's own error type.
-///
-/// [`ApiError`] is held by value (a few hundred bytes) so no allocator is needed; the `Ok` side
-/// of a record query is larger still, so boxing it would save no stack.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientError<T> {
-    /// The request could not be built (bad input, small buffer, signer or nonce failure).
-    Request(Error),
-    /// The transport failed: connect, TLS, timeout, I/O, or a malformed or oversized response.
-    Transport(T),
-    /// The server answered with a non-2xx status. See [`ApiError::is_not_found`].
-    Api(ApiError),
-    /// A 2xx response failed verification. Its body was discarded.
-    Verify {
-        /// Why.
-        error: VerifyError,
-        /// The response's `Request-ID`, for support.
-        request_id: Option<RequestId>,
-    },
-    /// A verified 2xx body did not parse into the expected type.
-    Parse {
-        /// Why.
-        error: ParseError,
-        /// The response's `Request-ID`, for support.
-        request_id: Option<RequestId>,
-    },
-}
-
-/// A `Request-ID` header value.
-pub type RequestId = heapless::String<{ crate::api_error::REQUEST_ID_CAPACITY }>;
-
-impl<T> ClientError<T> {
-    /// True for `404 ORDER_NOT_EXIST`, e.g. a user who never authorised: a normal outcome.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ClientError::Api(e) if e.is_not_found())
-    }
-
-    /// The response's `Request-ID`, when a response arrived.
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            ClientError::Api(e) => e.request_id.as_deref(),
-            ClientError::Verify { request_id, .. } | ClientError::Parse { request_id, .. } => {
-                request_id.as_deref()
+            ParseError::TooMany { field, max } => {
+                write!(f, "field `{field}` has more than {max} items")
             }
-            ClientError::Request(_) | ClientError::Transport(_) => None,
-        }
-    }
-}
-
-impl<T> From<Error> for ClientError<T> {
-    fn from(e: Error) -> Self {
-        ClientError::Request(e)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for ClientError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Request(e) => write!(f, "request: {e}"),
-            ClientError::Transport(e) => write!(f, "transport: {e}"),
-            ClientError::Api(e) => write!(f, "{e}"),
-            ClientError::Verify { error, .. } => {
-                write!(
-                    f,
-                    "response verification failed: {error}; the response was discarded"
-                )
-            }
-            ClientError::Parse { error, .. } => write!(f, "verified response body: {error}"),
-        }?;
-        match self.request_id() {
-            Some(id) if !matches!(self, ClientError::Api(_)) => write!(f, " (Request-ID {id})"),
-            _ => Ok(()),
+            ParseError::UnknownField { offset } => write!(f, "unknown field at byte {offset}"),
         }
     }
 }
@@ -248,4 +288,3 @@ impl<T: fmt::Display> fmt::Display for ClientError<T> {
 impl core::error::Error for Error {}
 impl core::error::Error for VerifyError {}
 impl core::error::Error for ParseError {}
-impl<T: fmt::Debug + fmt::Display> core::error::Error for ClientError<T> {}

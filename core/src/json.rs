@@ -11,7 +11,7 @@ use core::str;
 use heapless::String;
 
 use crate::error::{Error, ParseError};
-use crate::writer::CountingWriter;
+use crate::writer::{CountingWriter, Decimal};
 
 /// Deepest nesting accepted inside a skipped value.
 pub const MAX_DEPTH: u32 = 64;
@@ -24,6 +24,10 @@ const MAX_KEY_LEN: usize = 48;
 pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Refuse unknown members instead of skipping them (request bodies a user typed).
+    strict: bool,
+    /// Offset of the key of the member being read.
+    key_at: usize,
 }
 
 /// Where a decoded string goes.
@@ -87,7 +91,51 @@ impl Sink for Discard {
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
+        Reader {
+            bytes,
+            pos: 0,
+            strict: false,
+            key_at: 0,
+        }
+    }
+
+    /// Reads one whole document whose top-level value is an object, with `read` (which must
+    /// consume that object). Anything but white space after it is an error. With `strict`,
+    /// [`Reader::skip_member`] refuses unknown members (`ParseError::UnknownField`).
+    pub fn document<T>(
+        bytes: &'a [u8],
+        strict: bool,
+        read: impl FnOnce(&mut Reader<'a>) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        let mut r = Reader::new(bytes);
+        r.strict = strict;
+        r.skip_ws();
+        if r.peek() != Some(b'{') {
+            return Err(if r.peek().is_none() || r.starts_value() {
+                ParseError::NotAnObject
+            } else {
+                r.syntax()
+            });
+        }
+        let value = read(&mut r)?;
+        r.skip_ws();
+        if r.pos == r.bytes.len() {
+            Ok(value)
+        } else {
+            Err(r.syntax())
+        }
+    }
+
+    /// Skips the value of a member no declaration knows: tolerated in answers (fields appear
+    /// over time), refused in strict mode with the key's offset, so a typo is never dropped.
+    pub fn skip_member(&mut self) -> Result<(), ParseError> {
+        if self.strict {
+            Err(ParseError::UnknownField {
+                offset: self.key_at,
+            })
+        } else {
+            self.skip_value()
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -164,6 +212,7 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.skip_ws();
+            self.key_at = self.pos;
             let mut key: String<MAX_KEY_LEN> = String::new();
             let fits = self.read_string(&mut key)?;
             self.expect(b':')?;
@@ -290,6 +339,68 @@ impl<'a> Reader<'a> {
             Ok(None)
         } else {
             self.read_i64(field).map(Some)
+        }
+    }
+
+    /// Reads an unsigned integer that fits a `u64`; anything else is `WrongType`.
+    pub fn read_u64(&mut self, field: &'static str) -> Result<u64, ParseError> {
+        let start = self.pos;
+        self.skip_number().map_err(|e| {
+            if self.starts_value() {
+                ParseError::WrongType { field }
+            } else {
+                e
+            }
+        })?;
+        self.bytes
+            .get(start..self.pos)
+            .and_then(|t| str::from_utf8(t).ok())
+            .and_then(|t| t.parse::<u64>().ok())
+            .ok_or(ParseError::WrongType { field })
+    }
+
+    /// Reads `true` or `false`.
+    pub fn read_bool(&mut self, field: &'static str) -> Result<bool, ParseError> {
+        if self.literal(b"true").is_ok() {
+            Ok(true)
+        } else if self.literal(b"false").is_ok() {
+            Ok(false)
+        } else if self.starts_value() {
+            Err(ParseError::WrongType { field })
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    /// Reads an array value, calling `on_item` for each element (which must consume it);
+    /// another value is `WrongType { field }`.
+    pub fn read_array(
+        &mut self,
+        field: &'static str,
+        mut on_item: impl FnMut(&mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(b'[') => self.pos += 1,
+            _ if self.starts_value() => return Err(ParseError::WrongType { field }),
+            _ => return Err(self.syntax()),
+        }
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            on_item(self)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax()),
+            }
         }
     }
 
@@ -502,61 +613,120 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Writes a flat JSON object of string members into a caller buffer: what request bodies need.
+/// Writes JSON into a caller buffer: objects, arrays, strings, integers and booleans, nested
+/// to any depth. Declared models ([`crate::model`]) write request bodies and render records
+/// with it.
 ///
 /// Strings are escaped minimally (`"`, `\\` and control characters); other characters stay
 /// literal UTF-8, as the API expects. Characters of 4 UTF-8 bytes are refused (APIv3 accepts
-/// 1–3). When the buffer is too small, [`ObjectWriter::finish`] names the exact size needed.
+/// 1–3). When the buffer is too small, [`Writer::finish`] names the exact size needed.
 #[derive(Debug)]
-pub struct ObjectWriter<'b> {
+pub struct Writer<'b> {
     out: CountingWriter<'b>,
-    members: usize,
+    /// No separator is due before the next value (start, after `{`, `[` or a key).
+    fresh: bool,
+    /// Request bodies refuse characters of 4 UTF-8 bytes; rendered answers keep them.
+    request: bool,
     error: Option<Error>,
 }
 
-impl<'b> ObjectWriter<'b> {
-    /// Starts `{`.
+impl<'b> Writer<'b> {
+    /// An empty writer over `buf` for a request body (characters outside the BMP refused).
     pub fn new(buf: &'b mut [u8]) -> Self {
-        let mut out = CountingWriter::new(buf);
-        out.put(b"{");
-        ObjectWriter {
-            out,
-            members: 0,
+        Writer {
+            out: CountingWriter::new(buf),
+            fresh: true,
+            request: true,
             error: None,
         }
     }
 
-    /// Adds `"key":"value"`.
-    pub fn string(mut self, key: &str, value: &str) -> Self {
-        if self.members > 0 {
+    /// An empty writer over `buf` for rendering a received record: every character is kept.
+    pub fn render(buf: &'b mut [u8]) -> Self {
+        Writer {
+            request: false,
+            ..Writer::new(buf)
+        }
+    }
+
+    fn separate(&mut self) {
+        if !self.fresh {
             self.out.put(b",");
         }
-        self.members += 1;
+        self.fresh = false;
+    }
+
+    /// Opens an object.
+    pub fn begin_object(&mut self) {
+        self.separate();
+        self.out.put(b"{");
+        self.fresh = true;
+    }
+
+    /// Closes an object.
+    pub fn end_object(&mut self) {
+        self.out.put(b"}");
+        self.fresh = false;
+    }
+
+    /// Opens an array.
+    pub fn begin_array(&mut self) {
+        self.separate();
+        self.out.put(b"[");
+        self.fresh = true;
+    }
+
+    /// Closes an array.
+    pub fn end_array(&mut self) {
+        self.out.put(b"]");
+        self.fresh = false;
+    }
+
+    /// Writes a member's key; its value follows.
+    pub fn key(&mut self, key: &str) {
+        self.separate();
         self.quoted(key);
         self.out.put(b":");
+        self.fresh = true;
+    }
+
+    /// Writes a string value.
+    pub fn string(&mut self, value: &str) {
+        self.separate();
         self.quoted(value);
-        self
     }
 
-    /// Adds the member only when `value` is `Some`.
-    pub fn optional(self, key: &str, value: Option<&str>) -> Self {
-        match value {
-            Some(value) => self.string(key, value),
-            None => self,
+    /// Writes an integer value.
+    pub fn i64(&mut self, value: i64) {
+        self.separate();
+        if value < 0 {
+            self.out.put(b"-");
         }
+        self.out.put(Decimal::new(value.unsigned_abs()).as_bytes());
     }
 
-    /// Closes the object: the body exactly as it will be signed and sent.
-    pub fn finish(mut self) -> Result<&'b str, Error> {
+    /// Writes an unsigned integer value.
+    pub fn u64(&mut self, value: u64) {
+        self.separate();
+        self.out.put(Decimal::new(value).as_bytes());
+    }
+
+    /// Writes `true` or `false`.
+    pub fn bool(&mut self, value: bool) {
+        self.separate();
+        self.out.put(if value { b"true" } else { b"false" });
+    }
+
+    /// The text written, or the first error (`BufferTooSmall { needed }` when short).
+    pub fn finish(self) -> Result<&'b str, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.out.put(b"}");
         self.out.finish_str()
     }
 
     fn quoted(&mut self, text: &str) {
-        if text.chars().any(|c| c.len_utf8() > 3) {
+        if self.request && text.chars().any(|c| c.len_utf8() > 3) {
             self.error.get_or_insert(Error::InvalidInput {
                 what: "characters outside the Basic Multilingual Plane are not accepted",
             });
@@ -589,19 +759,40 @@ impl<'b> ObjectWriter<'b> {
     }
 }
 
-/// Marks a field as seen; a second sighting is a [`ParseError::DuplicateField`].
-#[derive(Debug, Default)]
-pub struct Seen(u32);
+/// Writes a flat JSON object of string members into a caller buffer (a [`Writer`] opened on
+/// an object). When the buffer is too small, [`ObjectWriter::finish`] names the exact size.
+#[derive(Debug)]
+pub struct ObjectWriter<'b> {
+    w: Writer<'b>,
+}
 
-impl Seen {
-    /// Records field number `bit` (0..32), named `field` for the error.
-    pub fn mark(&mut self, bit: u32, field: &'static str) -> Result<(), ParseError> {
-        let mask = 1u32.checked_shl(bit).unwrap_or(0);
-        if self.0 & mask != 0 {
-            return Err(ParseError::DuplicateField { field });
+impl<'b> ObjectWriter<'b> {
+    /// Starts `{`.
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        let mut w = Writer::new(buf);
+        w.begin_object();
+        ObjectWriter { w }
+    }
+
+    /// Adds `"key":"value"`.
+    pub fn string(mut self, key: &str, value: &str) -> Self {
+        self.w.key(key);
+        self.w.string(value);
+        self
+    }
+
+    /// Adds the member only when `value` is `Some`.
+    pub fn optional(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.string(key, value),
+            None => self,
         }
-        self.0 |= mask;
-        Ok(())
+    }
+
+    /// Closes the object: the body exactly as it will be signed and sent.
+    pub fn finish(mut self) -> Result<&'b str, Error> {
+        self.w.end_object();
+        self.w.finish()
     }
 }
 
@@ -825,16 +1016,5 @@ mod tests {
             r.read_object("o", |_, r| r.skip_value())
         });
         assert_eq!(wrong, Err(ParseError::WrongType { field: "o" }));
-    }
-
-    #[test]
-    fn duplicates() {
-        let mut seen = Seen::default();
-        assert_eq!(seen.mark(3, "a"), Ok(()));
-        assert_eq!(seen.mark(4, "b"), Ok(()));
-        assert_eq!(
-            seen.mark(3, "a"),
-            Err(ParseError::DuplicateField { field: "a" })
-        );
     }
 }

@@ -22,12 +22,15 @@ extern crate std;
 pub mod api;
 pub mod api_error;
 pub mod base64;
+pub mod call;
 #[cfg(feature = "callback")]
 pub mod callback;
 pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod json;
+#[macro_use]
+pub mod model;
 pub mod nonce;
 pub mod path;
 pub mod sign;
@@ -38,8 +41,10 @@ mod writer;
 
 pub use api::permissions::{AuthorizationRecord, AuthorizationState};
 pub use api_error::{ApiError, ErrorCode};
-pub use client::{Client, Clock, VerifiedResponse, check_response};
-pub use error::{ClientError, Error, ParseError, RequestId, VerifyError};
+pub use call::{Call, NoContent, Success};
+pub use client::{Client, ClientError, Clock, RequestId, VerifiedResponse, check_response};
+pub use error::{Error, ParseError, Problem, VerifyError};
+pub use heapless;
 pub use nonce::{Nonce, RandomSource};
 pub use path::TargetBuilder;
 pub use sign::Signer;

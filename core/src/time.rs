@@ -12,6 +12,7 @@ pub const TIME_CAPACITY: usize = 64;
 
 /// A time field exactly as received, with [`Timestamp::parse`] for the parsed form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timestamp(String<TIME_CAPACITY>);
 
 impl Timestamp {
@@ -41,6 +42,7 @@ impl fmt::Display for Timestamp {
 
 /// A calendar date and wall-clock time with its UTC offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DateTime {
     /// Year, 0000–9999.
     pub year: u16,

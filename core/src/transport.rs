@@ -1,6 +1,5 @@
 //! The boundary to the HTTP I/O: a request the core has built, the response head a transport
-//! hands back, and the blocking [`Transport`] and async [`AsyncTransport`] traits adapters
-//! implement.
+//! hands back, and the blocking [`Transport`] trait adapters implement.
 
 use core::fmt;
 
@@ -232,21 +231,11 @@ pub trait Transport {
     ) -> Result<ResponseHead, Self::Error>;
 }
 
-impl<T: Transport + ?Sized> Transport for &mut T {
-    type Error = T::Error;
-    fn execute(
-        &mut self,
-        request: &Request<'_>,
-        response_body: &mut [u8],
-    ) -> Result<ResponseHead, Self::Error> {
-        (**self).execute(request, response_body)
-    }
-}
-
-/// One async request/response exchange: the twin of [`Transport`] for executors such as embassy
-/// or tokio. The same contract holds: the whole body goes into `response_body`, a larger body is
-/// an error, never a truncated success. A future dropped before it completes hands nothing back;
-/// the implementor must leave itself usable (e.g. drop a half-used connection).
+/// One async request/response exchange: the twin of [`Transport`] for embassy
+/// (`embedded-io-async`) and tokio hosts. TLS belongs to the implementor.
+///
+/// Dropping the future at any await point must leave the transport usable (a half-read
+/// connection is closed, not reused).
 #[allow(async_fn_in_trait)]
 pub trait AsyncTransport {
     /// The transport's own error.
@@ -257,6 +246,17 @@ pub trait AsyncTransport {
         request: &Request<'_>,
         response_body: &mut [u8],
     ) -> Result<ResponseHead, Self::Error>;
+}
+
+impl<T: Transport + ?Sized> Transport for &mut T {
+    type Error = T::Error;
+    fn execute(
+        &mut self,
+        request: &Request<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ResponseHead, Self::Error> {
+        (**self).execute(request, response_body)
+    }
 }
 
 #[cfg(test)]

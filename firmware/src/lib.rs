@@ -28,6 +28,8 @@ use core::panic::PanicInfo;
 use cortex_m_rt::{ExceptionFrame, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use wxpay_core::AuthorizationRecord;
+use wxpay_core::ClientError;
+use wxpay_core::api::permissions::QueryByCode;
 
 fn opt(value: Option<&str>) -> &str {
     value.unwrap_or("-")
@@ -471,11 +473,12 @@ pub fn client_example<S: wxpay_core::Signer, const N: usize>(
 
     heap::reset_peak();
     meter.mark(Event::Start);
-    let record = client.authorization_by_code(
+    let record = QueryByCode::new(
         core::hint::black_box(params::AUTHORIZATION_CODE),
         params::SERVICE_ID,
-        body,
-    );
+    )
+    .map_err(ClientError::Request)
+    .and_then(|query| client.call(&query, body));
     meter.mark(Event::End);
     let record = match record {
         Ok(record) => record,

@@ -7,6 +7,7 @@
 
 use std::convert::Infallible;
 
+use wxpay_core::Call;
 use wxpay_core::api::permissions;
 use wxpay_core::sign::{
     self, AUTHORIZATION_CAPACITY, SIGNATURE_BASE64_LEN, SIGNATURE_LEN, Sha256Digest, Signer,
@@ -136,8 +137,8 @@ pub fn build_request<S: Signer, R: RandomSource>(
 ) -> Result<usize, Error> {
     let nonce = Nonce::generate(random)?;
     let mut target = [0u8; permissions::TARGET_CAPACITY];
-    let target =
-        permissions::target_by_code(&mut target, demo::AUTHORIZATION_CODE, demo::SERVICE_ID)?;
+    let target = permissions::QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID)?
+        .target(&mut target)?;
     let header = sign::authorization(
         signer,
         &SigningInput {

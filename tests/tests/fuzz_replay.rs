@@ -138,6 +138,8 @@ fn callback_seeds_get_past_the_decryption() {
         .map(|n| match n.event {
             Event::UserOpenService(_) => "open",
             Event::UserCloseService(_) => "close",
+            Event::UserConfirm(_) => "confirm",
+            Event::UserPaid(_) => "paid",
             Event::Other(_) => "other",
         })
     };
@@ -146,8 +148,10 @@ fn callback_seeds_get_past_the_decryption() {
     let cases: &[(&str, Result<&str, CallbackError>)] = &[
         ("seed-open",                   Ok("open")),
         ("seed-close",                  Ok("close")),
-        ("seed-other-event",            Ok("other")),
-        ("seed-other-event-not-json",   Ok("other")),
+        // These seeds were made when USER_CONFIRM / USER_PAID were unknown event types; now
+        // their payloads must be whole service orders.
+        ("seed-other-event",            payload(ParseError::MissingField { field: "appid" })),
+        ("seed-other-event-not-json",   payload(ParseError::NotAnObject)),
         ("seed-aad-certificate",        Ok("open")),
         ("seed-aad-null",               Ok("open")),
         ("seed-escaped-ciphertext",     Ok("close")),

@@ -2,13 +2,16 @@
 //! pre-authorise → bind → query by code → query by openid → terminate → UNAVAILABLE.
 
 use base64ct::{Base64, Encoding};
-use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::api::permissions::{
+    PreAuthorization, QueryByCode, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+};
 use wxpay_core::callback::{self, ApiV3Key, CallbackError, Event};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::{SIGNATURE_BASE64_LEN, SIGNATURE_LEN, Signer, encode_signature};
 use wxpay_core::verify::response_digest;
 use wxpay_core::{
-    AuthorizationState, ClientError, Error, ErrorCode, PlatformKeys, ResponseHeaders, VerifyError,
+    AuthorizationState, ClientError, Error, ErrorCode, PlatformKeys, Problem, ResponseHeaders,
+    VerifyError,
 };
 use wxpay_emulator::{CallbackMessage, demo, system_now};
 use wxpay_tests::Sandbox;
@@ -59,7 +62,7 @@ fn open(
                 .unwrap_or_default(),
             e.openid.map(|s| s.to_string()),
         ),
-        Event::Other(_) => (String::new(), None),
+        Event::UserConfirm(_) | Event::UserPaid(_) | Event::Other(_) => (String::new(), None),
     };
     Ok((n.event_type.to_string(), openid, status))
 }
@@ -69,23 +72,27 @@ fn a_record_through_its_life_with_callbacks() {
     let sandbox = Sandbox::start();
     let mut client = sandbox.client(Timeouts::default());
     let mut body = [0u8; 4096];
-    let code = "LIFE-授权-001";
+    let code = "LIFE-AUTH_001|*";
     let openid = "oLifeCycleUser0001";
 
     let token = client
-        .pre_authorize(
-            &PreAuthorization {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                authorization_code: code,
-                notify_url: Some("https://商户.example.com/notify"),
-            },
+        .call(
+            &PreAuthorization::new(
+                SERVICE_ID,
+                APPID,
+                code,
+                Some("https://商户.example.com/notify"),
+            )
+            .expect("fits"),
             &mut body,
         )
         .expect("pre-authorised");
     assert_eq!(token.as_str().len(), 40);
     let record = client
-        .authorization_by_code(code, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(code, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query");
     assert_eq!(
         record.authorization_state,
@@ -98,7 +105,10 @@ fn a_record_through_its_life_with_callbacks() {
         .bind_user(code, openid, system_now())
         .expect("binds");
     let record = client
-        .authorization_by_code(code, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(code, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query");
     assert_eq!(
         record.authorization_state,
@@ -106,22 +116,24 @@ fn a_record_through_its_life_with_callbacks() {
     );
     assert!(record.authorization_success_time.is_some());
     let by_openid = client
-        .authorization_by_openid(openid, APPID, SERVICE_ID, &mut body)
+        .call(
+            &QueryByOpenid::new(openid, APPID, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("by openid");
     assert_eq!(by_openid.authorization_code.as_deref(), Some(code));
 
     client
-        .terminate_by_code(
-            code,
-            &TerminateByCode {
-                service_id: SERVICE_ID,
-                reason: "用户要求关闭",
-            },
+        .call(
+            &TerminateByCode::new(code, SERVICE_ID, "用户要求关闭").expect("fits"),
             &mut body,
         )
         .expect("204, verified over an empty body");
     let record = client
-        .authorization_by_code(code, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(code, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query");
     assert_eq!(
         record.authorization_state,
@@ -163,25 +175,15 @@ fn terminate_by_openid_and_error_cases() {
     let code = "LIFE-002";
     let openid = "oLifeCycleUser0002";
     client
-        .pre_authorize(
-            &PreAuthorization {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                authorization_code: code,
-                notify_url: None,
-            },
+        .call(
+            &PreAuthorization::new(SERVICE_ID, APPID, code, None).expect("fits"),
             &mut body,
         )
         .expect("pre-authorised");
 
     // Pre-authorising the same code again is refused by the server.
-    let again = client.pre_authorize(
-        &PreAuthorization {
-            service_id: SERVICE_ID,
-            appid: APPID,
-            authorization_code: code,
-            notify_url: None,
-        },
+    let again = client.call(
+        &PreAuthorization::new(SERVICE_ID, APPID, code, None).expect("fits"),
         &mut body,
     );
     assert!(
@@ -190,7 +192,10 @@ fn terminate_by_openid_and_error_cases() {
     );
 
     // No user yet: by openid is 404.
-    let none = client.authorization_by_openid(openid, APPID, SERVICE_ID, &mut body);
+    let none = client.call(
+        &QueryByOpenid::new(openid, APPID, SERVICE_ID).expect("fits"),
+        &mut body,
+    );
     assert!(matches!(&none, Err(e) if e.is_not_found()), "{none:?}");
 
     sandbox
@@ -208,21 +213,26 @@ fn terminate_by_openid_and_error_cases() {
     // A reason over 50 characters is refused before anything is sent.
     let sent_before = sandbox.emulator.seen_targets().len();
     let long = "原".repeat(51);
-    let refused = client.terminate_by_openid(
-        openid,
-        &TerminateByOpenid {
-            service_id: SERVICE_ID,
-            appid: APPID,
-            reason: &long,
-        },
-        &mut body,
+    assert_eq!(
+        TerminateByOpenid::new(openid, APPID, SERVICE_ID, &long),
+        Err(Error::Invalid {
+            field: "reason",
+            problem: Problem::TooManyChars { max: 50 }
+        })
     );
+    let mut built = TerminateByOpenid::new(openid, APPID, SERVICE_ID, "ok").expect("fits");
+    built.body.reason = "r"
+        .repeat(51)
+        .as_str()
+        .try_into()
+        .expect("fits in 150 bytes");
+    let refused = client.call(&built, &mut body);
     assert!(
         matches!(
             refused,
-            Err(ClientError::Request(Error::TooLong {
-                what: "reason (characters)",
-                max: 50
+            Err(ClientError::Request(Error::Invalid {
+                field: "reason",
+                problem: Problem::TooManyChars { max: 50 }
             }))
         ),
         "{refused:?}"
@@ -234,42 +244,32 @@ fn terminate_by_openid_and_error_cases() {
     );
 
     client
-        .terminate_by_openid(
-            openid,
-            &TerminateByOpenid {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                reason: &"原".repeat(50),
-            },
+        .call(
+            &TerminateByOpenid::new(openid, APPID, SERVICE_ID, &"原".repeat(50)).expect("fits"),
             &mut body,
         )
         .expect("50 characters are fine");
     let record = client
-        .authorization_by_openid(openid, APPID, SERVICE_ID, &mut body)
+        .call(
+            &QueryByOpenid::new(openid, APPID, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("still found");
     assert_eq!(
         record.authorization_state,
         Some(AuthorizationState::Unavailable)
     );
 
-    let twice = client.terminate_by_code(
-        code,
-        &TerminateByCode {
-            service_id: SERVICE_ID,
-            reason: "again",
-        },
+    let twice = client.call(
+        &TerminateByCode::new(code, SERVICE_ID, "again").expect("fits"),
         &mut body,
     );
     assert!(
         matches!(&twice, Err(ClientError::Api(e)) if e.code() == ErrorCode::InvalidOrderState),
         "{twice:?}"
     );
-    let unknown = client.terminate_by_code(
-        "NO-SUCH-CODE",
-        &TerminateByCode {
-            service_id: SERVICE_ID,
-            reason: "x",
-        },
+    let unknown = client.call(
+        &TerminateByCode::new("NO-SUCH-CODE", SERVICE_ID, "x").expect("fits"),
         &mut body,
     );
     assert!(

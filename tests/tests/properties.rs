@@ -7,6 +7,7 @@
 use base64ct::{Base64, Encoding};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+use wxpay_core::Call;
 use wxpay_core::api::permissions;
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::path::TargetBuilder;
@@ -84,10 +85,10 @@ proptest! {
     #![proptest_config(config(256))]
 
     #[test]
-    fn target_by_code_is_exact(code in text(), service_id in text(), size in 0usize..200) {
-        assert_exact(size, |buf| {
-            permissions::target_by_code(buf, &code, &service_id).map(String::from)
-        });
+    fn query_by_code_target_is_exact(code in text(), service_id in text(), size in 0usize..200) {
+        if let Ok(call) = permissions::QueryByCode::new(&code, &service_id) {
+            assert_exact(size, |buf| call.target(buf).map(String::from));
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The async client over real TCP on 127.0.0.1 against the emulator's server, which checks
-//! every request's signature: signed queries on one keep-alive connection, answers verified
-//! with the core's `check_response`. The stream is std's `TcpStream` behind the async traits
+//! The core's async client over this transport and real TCP on 127.0.0.1, against the
+//! emulator's server, which checks every request's signature: typed queries on one keep-alive
+//! connection, answers verified and bound to the request by the client. The stream is std's `TcpStream` behind the async traits
 //! (blocking inside, driven by a simple executor), with reads capped at a few bytes.
 
 use std::io::{Read, Write};
@@ -11,11 +11,9 @@ use std::time::Duration;
 use embedded_io::ErrorKind;
 use wxpay_core::api::permissions;
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
-use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
-use wxpay_core::transport::{AsyncTransport, Method, Request, USER_AGENT};
 use wxpay_core::verify::PlatformKeys;
-use wxpay_core::{ClientError, check_response};
-use wxpay_embedded_io_async::{Error, HttpClient, RECOMMENDED_SCRATCH_LEN};
+use wxpay_core::{Client, Clock, RandomSource};
+use wxpay_embedded_io_async::{HttpClient, RECOMMENDED_SCRATCH_LEN};
 
 const MERCHANT_KEY: &str = include_str!("../../emulator/keys/merchant_key.pem");
 const PLATFORM_PUB: &str = include_str!("../../emulator/keys/platform_pub.pem");
@@ -64,69 +62,65 @@ fn connect(addr: std::net::SocketAddr, max_read: usize) -> Tcp {
     Tcp { stream, max_read }
 }
 
+/// The emulator checks request timestamps against the system clock.
+struct SystemNow;
+impl Clock for SystemNow {
+    fn unix_seconds(&self) -> i64 {
+        wxpay_emulator::system_now()
+    }
+}
+
+/// Not a CSPRNG: good enough for test nonces.
+struct TestRandom(u64);
+impl RandomSource for TestRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), wxpay_core::Error> {
+        for b in dest {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (self.0 >> 56) as u8;
+        }
+        Ok(())
+    }
+}
+
+/// The core's async client over this crate's transport: typed queries, signed by the client,
+/// checked by the emulator, verified and bound to the request by the client.
 #[test]
-fn signed_queries_against_the_emulator_server() {
+fn async_client_queries_against_the_emulator_server() {
     let emulator = Arc::new(wxpay_emulator::Emulator::demo());
     let server = wxpay_emulator::server::Server::start(Arc::clone(&emulator), "127.0.0.1:0")
         .expect("emulator listens");
-    let mut signer = RsaSigner::from_pem(MERCHANT_KEY, MERCHANT_SERIAL).expect("merchant key");
-    let keys: PlatformKeys<RsaVerifier> = PlatformKeys::with_key(
-        PUB_KEY_ID,
-        RsaVerifier::from_pem(PLATFORM_PUB).expect("platform key"),
-    )
-    .expect("fits");
-    let mut target_buf = [0u8; permissions::TARGET_CAPACITY];
-    let target = permissions::target_by_code(&mut target_buf, "1234323JKHDFE1243252", "500001")
-        .expect("target");
-
     for max_read in [1, 7, usize::MAX] {
         let before = server.connections_accepted();
         let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
-        let mut http: HttpClient<'_, Tcp> =
-            HttpClient::new(connect(server.addr(), max_read), "127.0.0.1", &mut scratch);
-        for round in 0..3 {
-            let now = wxpay_emulator::system_now();
-            let nonce = format!("ASYNC{max_read:08}{round:04}{now:015}");
-            let nonce = &nonce[nonce.len() - 32..];
-            let mut auth = [0u8; AUTHORIZATION_CAPACITY];
-            let authorization = sign::authorization(
-                &mut signer,
-                &SigningInput {
-                    mchid: MCHID,
-                    method: Method::Get,
-                    target,
-                    body: b"",
-                    timestamp: now as u64,
-                    nonce,
-                },
-                &mut auth,
-            )
-            .expect("signs");
-            let request = Request {
-                method: Method::Get,
-                target,
-                authorization,
-                user_agent: USER_AGENT,
-                wechatpay_serial: Some(PUB_KEY_ID),
-                body: b"",
-            };
-            let mut body = [0u8; 2048];
-            let head =
-                embassy_futures::block_on(http.execute(&request, &mut body)).expect("exchange");
-            let len = head.body_len;
-            let verified = check_response::<_, 2, Error<ErrorKind>>(&keys, head, &body[..len], now);
-            let verified = match verified {
-                Ok(v) => v,
-                Err(ClientError::Api(e)) => panic!("API error: {e:?}"),
-                Err(e) => panic!("{e:?}"),
-            };
-            assert_eq!(verified.status, 200);
-            let text = std::str::from_utf8(verified.body).expect("UTF-8");
-            assert!(
-                text.contains("\"authorization_code\":\"1234323JKHDFE1243252\""),
-                "{text}"
+        let signer = RsaSigner::from_pem(MERCHANT_KEY, MERCHANT_SERIAL).expect("merchant key");
+        let keys: PlatformKeys<RsaVerifier> = PlatformKeys::with_key(
+            PUB_KEY_ID,
+            RsaVerifier::from_pem(PLATFORM_PUB).expect("platform key"),
+        )
+        .expect("fits");
+        let mut client = Client::new(
+            HttpClient::<_>::new(connect(server.addr(), max_read), "127.0.0.1", &mut scratch),
+            signer,
+            keys,
+            SystemNow,
+            TestRandom(max_read as u64),
+            MCHID,
+        )
+        .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID))
+        .expect("client");
+        let query = permissions::QueryByCode::new("1234323JKHDFE1243252", "500001").expect("fits");
+        for _ in 0..3 {
+            let mut work = [0u8; 4096];
+            let record = embassy_futures::block_on(client.call_async(&query, &mut work))
+                .unwrap_or_else(|e| panic!("reads of {max_read}: {e:?}"));
+            assert_eq!(
+                record.authorization_code.as_deref(),
+                Some("1234323JKHDFE1243252")
             );
-            assert!(http.is_reusable(), "keep-alive");
+            assert!(client.transport_mut().is_reusable(), "keep-alive");
         }
         assert_eq!(
             server.connections_accepted(),

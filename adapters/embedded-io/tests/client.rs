@@ -54,6 +54,12 @@ fn client<S: embedded_io::Read + embedded_io::Write>(
 }
 
 const CODE: &str = "1234323JKHDFE|1243252*";
+
+/// The signed record answers the query for [`CODE`]: the client binds the answer's
+/// `authorization_code` to the one it asked for.
+fn record() -> String {
+    RECORD.replace("1234323JKHDFE1243252", CODE)
+}
 const TARGET: &str =
     "/v3/payscore/permissions/authorization-code/1234323JKHDFE%7C1243252%2A?service_id=500001";
 
@@ -77,14 +83,17 @@ fn requests(written: &[u8]) -> Vec<(String, Vec<(String, String)>)> {
 
 #[test]
 fn query_over_length_and_chunks_with_reuse() {
-    let wei = RECORD.find('微').expect("has 微");
-    let mut script = signed_200(RECORD, Framing::Length);
-    script.extend(signed_200(RECORD, Framing::Chunked(&[wei + 2, 7])));
+    let wei = record().find('微').expect("has 微");
+    let mut script = signed_200(&record(), Framing::Length);
+    script.extend(signed_200(&record(), Framing::Chunked(&[wei + 2, 7])));
     let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
     let mut c = client(Peer::cycling(&script, 3), &mut scratch);
     let mut body = [0u8; BODY_LEN];
     for round in 0..2 {
-        let record = c.authorization_by_code(CODE, "500001", &mut body);
+        let record = c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body,
+        );
         let record = record.unwrap_or_else(|e| panic!("round {round}: {e:?}"));
         assert_eq!(
             record.authorization_state,
@@ -145,25 +154,40 @@ fn query_over_length_and_chunks_with_reuse() {
 
 #[test]
 fn closed_connection_needs_a_new_stream() {
-    let script = signed_200(RECORD, Framing::Close);
+    let script = signed_200(&record(), Framing::Close);
     let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
     let mut c = client(Peer::cycling(&script, 64), &mut scratch);
     let mut body = [0u8; BODY_LEN];
-    assert!(c.authorization_by_code(CODE, "500001", &mut body).is_ok());
+    assert!(
+        c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body
+        )
+        .is_ok()
+    );
     assert!(!c.transport_mut().is_reusable());
     assert_eq!(
-        c.authorization_by_code(CODE, "500001", &mut body),
+        c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body
+        ),
         Err(ClientError::Transport(Error::NotReusable))
     );
     let old = c
         .transport_mut()
-        .reconnect(Peer::cycling(&signed_200(RECORD, Framing::Length), 64));
+        .reconnect(Peer::cycling(&signed_200(&record(), Framing::Length), 64));
     assert_eq!(
         requests(&old.written).len(),
         1,
         "nothing sent on a spent connection"
     );
-    assert!(c.authorization_by_code(CODE, "500001", &mut body).is_ok());
+    assert!(
+        c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -172,16 +196,22 @@ fn errors_reach_the_caller_as_transport_errors() {
     let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
     let mut c = client(Peer::cycling(b"", 4), &mut scratch);
     assert_eq!(
-        c.authorization_by_code(CODE, "500001", &mut body),
+        c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body
+        ),
         Err(ClientError::Transport(Error::Closed))
     );
 
-    let mut failing = Peer::cycling(&signed_200(RECORD, Framing::Length), 4);
+    let mut failing = Peer::cycling(&signed_200(&record(), Framing::Length), 4);
     failing.fail_at = Some(100);
     let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
     let mut c = client(failing, &mut scratch);
     assert_eq!(
-        c.authorization_by_code(CODE, "500001", &mut body),
+        c.call(
+            &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+            &mut body
+        ),
         Err(ClientError::Transport(Error::Io(
             ErrorKind::ConnectionReset
         )))
@@ -191,7 +221,10 @@ fn errors_reach_the_caller_as_transport_errors() {
     // A small scratch buffer: the error says how large it must be.
     let mut small = [0u8; 256];
     let mut c = client(Peer::cycling(b"", 4), &mut small);
-    match c.authorization_by_code(CODE, "500001", &mut body) {
+    match c.call(
+        &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+        &mut body,
+    ) {
         Err(ClientError::Transport(Error::RequestTooLarge { needed })) => {
             assert!((257..RECOMMENDED_SCRATCH_LEN).contains(&needed), "{needed}")
         }
@@ -199,12 +232,15 @@ fn errors_reach_the_caller_as_transport_errors() {
     }
 
     // A tampered body is never parsed.
-    let tampered = String::from_utf8(signed_200(RECORD, Framing::Length))
+    let tampered = String::from_utf8(signed_200(&record(), Framing::Length))
         .expect("text")
         .replace("\"AVAILABLE\"", "\"AVAILABLX\"");
     let mut scratch = [0u8; RECOMMENDED_SCRATCH_LEN];
     let mut c = client(Peer::cycling(tampered.as_bytes(), 7), &mut scratch);
-    let outcome = c.authorization_by_code(CODE, "500001", &mut body);
+    let outcome = c.call(
+        &wxpay_core::api::permissions::QueryByCode::new(CODE, "500001").expect("fits"),
+        &mut body,
+    );
     assert!(
         matches!(
             outcome,

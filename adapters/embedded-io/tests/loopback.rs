@@ -55,7 +55,13 @@ pub fn query_over_tcp(
     .expect("client");
     let mut body = [0u8; BODY_LEN];
     (0..rounds)
-        .map(|_| client.authorization_by_code("1234323JKHDFE1243252", "500001", &mut body))
+        .map(|_| {
+            client.call(
+                &wxpay_core::api::permissions::QueryByCode::new("1234323JKHDFE1243252", "500001")
+                    .expect("fits"),
+                &mut body,
+            )
+        })
         .collect()
 }
 

@@ -14,7 +14,8 @@ use base64ct::{Base64, Encoding};
 use wxpay_core::callback;
 use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
-use crate::{Emulator, StoredRecord, beijing_rfc3339, lock, random_alnum};
+use crate::handlers::{beijing_rfc3339, random_alnum};
+use crate::{Emulator, StoredRecord, lock};
 
 /// One callback as it goes on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
 use wxpay_core::transport::{AsyncTransport, Method, Request};
 use wxpay_core::verify::PlatformKeys;
-use wxpay_core::{ClientError, check_response};
+use wxpay_core::{Call, ClientError, check_response};
 use wxpay_emulator::Emulator;
 use wxpay_emulator::server::Server;
 use wxpay_tokio::{Timeouts, TokioError, TokioTransport, USER_AGENT};
@@ -41,9 +41,9 @@ struct Signed {
 impl Signed {
     fn query(code: &str) -> Signed {
         let mut buf = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_by_code(&mut buf, code, "500001")
-            .expect("target")
-            .to_owned();
+        let target = permissions::QueryByCode::new(code, "500001")
+            .and_then(|q| q.target(&mut buf).map(str::to_owned))
+            .expect("target");
         let now = wxpay_emulator::system_now();
         let mut signer = RsaSigner::from_pem(MERCHANT_KEY, MERCHANT_SERIAL).expect("merchant key");
         let mut out = [0u8; AUTHORIZATION_CAPACITY];
@@ -572,4 +572,67 @@ async fn dropped_mid_body_the_half_read_connection_is_not_reused() {
         2,
         "a new connection, not the half-read one"
     );
+}
+
+/// The emulator checks request timestamps against the system clock.
+struct SystemNow;
+impl wxpay_core::Clock for SystemNow {
+    fn unix_seconds(&self) -> i64 {
+        wxpay_emulator::system_now()
+    }
+}
+
+/// Not a CSPRNG: good enough for test nonces.
+struct TestRandom(u64);
+impl wxpay_core::RandomSource for TestRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), wxpay_core::Error> {
+        for b in dest {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (self.0 >> 56) as u8;
+        }
+        Ok(())
+    }
+}
+
+/// The core's async client over this transport, one client per task around clones of one
+/// transport (one pool), spawned on a multi-thread runtime: its futures are `Send`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_client_in_sixty_four_tasks() {
+    let (_emulator, server) = emulator();
+    let transport = transport(&server);
+    let mut tasks = JoinSet::new();
+    for task in 0..64u64 {
+        let transport = transport.clone();
+        tasks.spawn(async move {
+            let signer = RsaSigner::from_pem(MERCHANT_KEY, MERCHANT_SERIAL).expect("merchant key");
+            let mut client = wxpay_core::Client::new(
+                transport,
+                signer,
+                keys(),
+                SystemNow,
+                TestRandom(task),
+                MCHID,
+            )
+            .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID))
+            .expect("client")
+            .with_user_agent(USER_AGENT);
+            let query = permissions::QueryByCode::new(CODE, "500001").expect("fits");
+            let mut work = [0u8; 4096];
+            let record = client
+                .call_async(&query, &mut work)
+                .await
+                .unwrap_or_else(|e| panic!("task {task}: {e:?}"));
+            assert_eq!(record.authorization_code.as_deref(), Some(CODE));
+        });
+    }
+    let mut done = 0;
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+        done += 1;
+    }
+    assert_eq!(done, 64);
+    assert!(server.connections_accepted() <= 64);
 }

@@ -40,8 +40,13 @@ const DEMO_RECORD = {
 
 /** Starts `wxpay sandbox` on 127.0.0.1 and reads the WXPAY_* settings it prints. */
 async function startSandbox() {
+  // wxpay refuses WXPAY_* variables it does not read (this test's WXPAY_WASM and WXPAY_BIN).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('WXPAY_')),
+  );
   const child = spawn(wxpayBin, ['sandbox', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const settings = {};
   const lines = createInterface({ input: child.stdout });
@@ -115,10 +120,18 @@ describe('the module against the emulator on 127.0.0.1', () => {
   });
 
   test('awkward codes go out byte for byte (the server verifies the raw target)', async () => {
-    for (const code of ['a|b*c', 'a/b?c#d%e f', '授权码-001', 'PCT+a/b=c d']) {
+    for (const code of ['a|b*c', 'AUTHCODE-001|*']) {
       const { record } = await query(code);
       assert.equal(record.authorization_code, code);
       assert.equal(record.notify_url, 'https://商户.example.com/支付分/通知');
+    }
+  });
+
+  test('codes outside the documented charset are refused before signing', async () => {
+    for (const code of ['a/b?c#d%e f', '授权码-001', 'PCT+a/b=c d']) {
+      const e = await failure(query(code));
+      assert.equal(e.kind, 'request');
+      assert.ok(e.message.includes('authorization_code'), e.message);
     }
   });
 

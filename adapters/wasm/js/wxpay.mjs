@@ -87,7 +87,11 @@ export class Wxpay {
     return client;
   }
 
-  /** Calls an export with strings, bytes and numbers; returns the `ok` value or throws. */
+  /**
+   * Calls an export with strings, bytes and numbers; returns the `ok` value or throws.
+   * Every argument buffer is cleared in module memory before it is freed (one of them carries
+   * the private-key PEM), and the loader's own encoded copy of a string is cleared too.
+   */
   _call(name, args) {
     const ex = this.#exports;
     const buffers = [];
@@ -103,6 +107,7 @@ export class Wxpay {
         buffers.push([ptr, bytes.length]);
         // A fresh view each time: an allocation may have grown (and detached) the memory.
         new Uint8Array(ex.memory.buffer, ptr, bytes.length).set(bytes);
+        if (typeof arg === 'string') bytes.fill(0);
         flat.push(ptr, bytes.length);
       }
       const len = ex[name](...flat) >>> 0;
@@ -111,7 +116,10 @@ export class Wxpay {
       if (answer.error) throw new WxpayError(answer.error);
       return answer.ok;
     } finally {
-      for (const [ptr, len] of buffers) ex.wxpay_free(ptr, len);
+      for (const [ptr, len] of buffers) {
+        new Uint8Array(ex.memory.buffer, ptr, len).fill(0);
+        ex.wxpay_free(ptr, len);
+      }
     }
   }
 }

@@ -30,13 +30,13 @@ pub mod json;
 use std::convert::Infallible;
 use std::fmt;
 
-use wxpay_core::api::permissions;
+use wxpay_core::api::permissions::{self, QueryByCode};
 use wxpay_core::client::check_response;
 use wxpay_core::crypto::rsa::{BlindedRsaSigner, KeyError, RsaSigner, RsaVerifier};
 use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, MCHID_CAPACITY, SERIAL_CAPACITY};
 use wxpay_core::{
-    AuthorizationRecord, ClientError, Error, Method, Nonce, PlatformKeys, RandomSource, Request,
-    RequestId, ResponseHead,
+    AuthorizationRecord, Call, ClientError, Error, Method, Nonce, PlatformKeys, RandomSource,
+    Request, RequestId, ResponseHead,
 };
 
 /// `User-Agent` of this adapter: the core's name and version, then this crate's.
@@ -151,6 +151,8 @@ pub struct Session<R> {
     platform_keys: PlatformKeys<RsaVerifier, PLATFORM_KEYS>,
     mchid: heapless::String<MCHID_CAPACITY>,
     wechatpay_serial: Option<heapless::String<SERIAL_CAPACITY>>,
+    /// The query prepared last: its answer must answer it.
+    pending: Option<QueryByCode>,
 }
 
 impl<R> fmt::Debug for Session<R> {
@@ -188,6 +190,7 @@ impl<R: RandomSource + Clone> Session<R> {
             platform_keys: PlatformKeys::new(),
             mchid,
             wechatpay_serial: None,
+            pending: None,
         })
     }
 
@@ -269,17 +272,21 @@ impl<R: RandomSource + Clone> Session<R> {
         let timestamp = u64::try_from(now).map_err(|_| Error::InvalidInput {
             what: "clock is before 1970",
         })?;
+        let call = QueryByCode::new(authorization_code, service_id)?;
         let mut target = [0u8; permissions::TARGET_CAPACITY];
-        let target = permissions::target_by_code(&mut target, authorization_code, service_id)?;
+        let target = call.target(&mut target)?;
         let nonce = Nonce::generate(&mut self.random)?;
-        self.sign_request("GET", target, "", timestamp, nonce.as_str())
+        let prepared = self.sign_request("GET", target, "", timestamp, nonce.as_str())?;
+        self.pending = Some(call);
+        Ok(prepared)
     }
 
     /// Step two: the record, only if the response is a 2xx whose signature verified over the
-    /// raw body at time `now`; otherwise the API error, the verification failure or the parse
-    /// failure, each with the `Request-ID`.
+    /// raw body at time `now` and that answers the prepared query (`mchid`, `service_id`,
+    /// `authorization_code` bound); otherwise the API error, the verification failure or the
+    /// parse failure, each with the `Request-ID`.
     pub fn finish_query(
-        &self,
+        &mut self,
         response: &Response<'_>,
         now: i64,
     ) -> Result<(AuthorizationRecord, Option<RequestId>), Failure> {
@@ -289,7 +296,15 @@ impl<R: RandomSource + Clone> Session<R> {
             response.body,
             now,
         )?;
-        let record = verified.parse(AuthorizationRecord::from_json)?;
+        let call = self.pending.take().ok_or(Error::InvalidInput {
+            what: "no query was prepared",
+        })?;
+        let record = verified.parse(|body| call.parse(body))?;
+        call.check(&record, &self.mchid)
+            .map_err(|error| ClientError::<Infallible>::Verify {
+                error,
+                request_id: verified.request_id.clone(),
+            })?;
         Ok((record, verified.request_id))
     }
 }
@@ -364,7 +379,7 @@ mod tests {
     fn happy_path_through_the_emulator() {
         let emulator = Emulator::demo();
         let mut s = session();
-        for code in [demo::AUTHORIZATION_CODE, "a|b*c", "授权码-001"] {
+        for code in [demo::AUTHORIZATION_CODE, "a|b*c", "AUTHCODE-001|*"] {
             let (record, request_id) = round_trip(&emulator, &mut s, code).expect("verified");
             assert_eq!(record.authorization_code.as_deref(), Some(code));
             assert_eq!(record.mchid.as_str(), demo::MCHID);

@@ -9,9 +9,9 @@
 //! ```
 //!
 //! Every query is the whole call: sign with AWS-LC, send over keep-alive HTTP/1.1, verify the
-//! answer's signature, parse the record. The async query does the steps of the core's
-//! `Client::send` itself (sign::authorization, the transport, check_response) until the core's
-//! async client lands. Each path is first checked against the real emulator, which
+//! answer's signature, parse the record and bind it to the request: `Client::call_async` for
+//! the async side (one client per task, all around clones of one transport), `Client::call` for
+//! the blocking side. Each path is first checked against the real emulator, which
 //! authenticates requests. Rounds alternate the three clients; the medians over rounds are
 //! printed with their range. `BENCH_ROUNDS` (default 3) and `BENCH_QUERIES` (per measurement,
 //! default 2000) override the defaults; without `node_modules` the Node column is skipped.
@@ -27,68 +27,47 @@ use std::time::Instant;
 use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
 use wxpay_bench::pair::quantile;
 use wxpay_bench::replay::ReplayServer;
-use wxpay_bench::{Backend, http_query, merchant_aws_lc, platform_keys_aws_lc};
-use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
-use wxpay_core::transport::{Method, Request};
-use wxpay_core::verify::PlatformKeys;
-use wxpay_core::{AuthorizationRecord, Clock, Nonce, check_response};
+use wxpay_bench::{Backend, http_query, merchant_aws_lc, platform_keys_aws_lc, query_call};
+use wxpay_core::api::permissions::QueryByCode;
+use wxpay_core::{AuthorizationRecord, Client};
 use wxpay_emulator::server::Server;
 use wxpay_emulator::{Emulator, demo};
-use wxpay_tokio::{Timeouts, TokioError, TokioTransport};
+use wxpay_tokio::{Timeouts, TokioTransport};
 use wxpay_ureq::{OsRandom, SystemClock};
 
 const CONCURRENCY: [usize; 3] = [1, 8, 64];
 
-/// One task's async query: the steps of `Client::send`, then the record's parse.
+/// One task's client: the core's async client over a clone of the shared transport.
 struct AsyncQuery {
-    transport: TokioTransport,
-    signer: AwsLcSigner,
-    keys: Arc<PlatformKeys<AwsLcVerifier>>,
-    target: Arc<str>,
+    client: Client<TokioTransport, AwsLcSigner, AwsLcVerifier, SystemClock, OsRandom>,
+    call: QueryByCode,
 }
 
 impl AsyncQuery {
+    fn new(transport: TokioTransport) -> Self {
+        let client = Client::new(
+            transport,
+            merchant_aws_lc(),
+            platform_keys_aws_lc(),
+            SystemClock,
+            OsRandom,
+            demo::MCHID,
+        )
+        .and_then(|c| c.with_wechatpay_serial(demo::PLATFORM_KEY_ID))
+        .expect("client builds")
+        .with_user_agent(wxpay_tokio::USER_AGENT);
+        AsyncQuery {
+            client,
+            call: query_call(),
+        }
+    }
+
     async fn run(&mut self) -> AuthorizationRecord {
-        let now = SystemClock.unix_seconds();
-        let nonce = Nonce::generate(&mut OsRandom).expect("nonce");
-        let mut authorization = [0u8; AUTHORIZATION_CAPACITY];
-        let authorization = sign::authorization(
-            &mut self.signer,
-            &SigningInput {
-                mchid: demo::MCHID,
-                method: Method::Get,
-                target: &self.target,
-                body: b"",
-                timestamp: now as u64,
-                nonce: nonce.as_str(),
-            },
-            &mut authorization,
-        )
-        .expect("signs");
-        let request = Request {
-            method: Method::Get,
-            target: &self.target,
-            authorization,
-            user_agent: wxpay_tokio::USER_AGENT,
-            wechatpay_serial: Some(demo::PLATFORM_KEY_ID),
-            body: b"",
-        };
-        let mut body = [0u8; 2048];
-        let head = self
-            .transport
-            .send(&request, &mut body)
+        let mut work = [0u8; 4096];
+        let record = self
+            .client
+            .call_async(&self.call, &mut work)
             .await
-            .unwrap_or_else(|e| panic!("async query: {e}"));
-        let len = head.body_len;
-        let verified = check_response::<_, 2, TokioError>(
-            &self.keys,
-            head,
-            &body[..len],
-            SystemClock.unix_seconds(),
-        )
-        .unwrap_or_else(|e| panic!("async query not verified: {e:?}"));
-        let record = verified
-            .parse::<_, TokioError>(AuthorizationRecord::from_json)
             .unwrap_or_else(|e| panic!("async query: {e:?}"));
         assert_eq!(record.service_id, demo::SERVICE_ID);
         record
@@ -99,16 +78,9 @@ impl AsyncQuery {
 /// task's warm-up query).
 fn async_secs(rt: &tokio::runtime::Runtime, base_url: &str, tasks: usize, total: usize) -> f64 {
     let transport = TokioTransport::new(base_url, Timeouts::default()).expect("loopback transport");
-    let keys = Arc::new(platform_keys_aws_lc());
-    let target: Arc<str> = Arc::from(wxpay_bench::target());
     rt.block_on(async move {
         let mut queries: Vec<AsyncQuery> = (0..tasks)
-            .map(|_| AsyncQuery {
-                transport: transport.clone(),
-                signer: merchant_aws_lc(),
-                keys: Arc::clone(&keys),
-                target: Arc::clone(&target),
-            })
+            .map(|_| AsyncQuery::new(transport.clone()))
             .collect();
         for q in &mut queries {
             q.run().await;

@@ -1,28 +1,30 @@
 //! Payscore permissions (direct merchant): pre-authorise, query and terminate a user's
-//! authorization (PROTOCOL.md §3).
+//! authorization (PROTOCOL.md §3). Declarations and one [`Call`] per endpoint.
 //!
-//! | call | method and target | body | success |
-//! |---|---|---|---|
-//! | pre-authorise | `POST /v3/payscore/permissions` | [`PreAuthorization`] | [`ApplyPermissionsToken`] |
-//! | query by code | `GET …/authorization-code/{code}?service_id=` | | [`AuthorizationRecord`] |
-//! | terminate by code | `POST …/authorization-code/{code}/terminate` | [`TerminateByCode`] | 204 |
-//! | query by openid | `GET …/openid/{openid}?appid=&service_id=` | | [`AuthorizationRecord`] |
-//! | terminate by openid | `POST …/openid/{openid}/terminate` | [`TerminateByOpenid`] | 204 |
-
-use core::fmt;
+//! | call | method and target | body | success | answer bound to |
+//! |---|---|---|---|---|
+//! | [`PreAuthorization`] | `POST /v3/payscore/permissions` | itself | [`ApplyPermissionsToken`] | (the token carries no ids) |
+//! | [`QueryByCode`] | `GET …/authorization-code/{code}?service_id=` | | [`AuthorizationRecord`] | `mchid`, `service_id`, `authorization_code` |
+//! | [`TerminateByCode`] | `POST …/authorization-code/{code}/terminate` | [`TerminateByCodeBody`] | 204 | (no body) |
+//! | [`QueryByOpenid`] | `GET …/openid/{openid}?appid=&service_id=` | | [`AuthorizationRecord`] | `mchid`, `appid`, `service_id`, `openid` |
+//! | [`TerminateByOpenid`] | `POST …/openid/{openid}/terminate` | [`TerminateByOpenidBody`] | 204 | (no body) |
+//!
+//! An identifier the answer leaves out (`authorization_code` and `openid` are optional in the
+//! record) cannot be compared and is accepted; one that is present must match.
 
 use heapless::String;
 
-use crate::error::{Error, ParseError};
-use crate::json::{ObjectWriter, Reader, Seen, required};
+use crate::call::{Call, NoContent, Success, bind, bind_opt};
+use crate::error::{Error, ParseError, VerifyError};
+use crate::model::{Rule, is_code_byte, text};
 use crate::path::TargetBuilder;
-use crate::time::{TIME_CAPACITY, Timestamp};
+use crate::time::Timestamp;
+use crate::transport::Method;
 
 /// Fixed path of the permissions family.
 pub const PERMISSIONS_PATH: &str = "/v3/payscore/permissions";
 /// Fixed path of the lookups by authorization code.
 pub const BY_CODE_PATH: &str = "/v3/payscore/permissions/authorization-code";
-
 /// Fixed path of the lookups by openid.
 pub const BY_OPENID_PATH: &str = "/v3/payscore/permissions/openid";
 /// Longest termination reason, in characters (not bytes).
@@ -32,384 +34,358 @@ pub const REASON_MAX_CHARS: usize = 50;
 pub const BODY_CAPACITY: usize = 1024;
 /// Capacity of an `apply_permissions_token`.
 pub const TOKEN_CAPACITY: usize = 300;
+/// Room for any target of this family.
+pub const TARGET_CAPACITY: usize = crate::call::TARGET_CAPACITY;
 
-/// Room for any target of this family: a path, a 32-character id that may need `%XX` escaping
-/// three times over, and query values of 32 characters likewise.
-pub const TARGET_CAPACITY: usize = 512;
+/// `service_id`, `appid`: 1 to 32 bytes.
+pub const ID_RULE: Rule = Rule::bytes(1, 32);
+/// `authorization_code`: 1 to 32 of `[0-9A-Za-z_-|*]`.
+pub const CODE_RULE: Rule = Rule::Charset {
+    min: 1,
+    max: 32,
+    allowed: is_code_byte,
+    name: "[0-9A-Za-z_-|*]",
+};
+/// `openid`: 1 to 128 bytes.
+pub const OPENID_RULE: Rule = Rule::bytes(1, 128);
+/// `notify_url`: up to 255 bytes.
+pub const NOTIFY_URL_RULE: Rule = Rule::bytes(1, 255);
+/// `reason`: 1 to 50 characters.
+pub const REASON_RULE: Rule = Rule::chars(1, REASON_MAX_CHARS);
 
-/// Builds `/v3/payscore/permissions/authorization-code/{code}?service_id={service_id}`.
-///
-/// `authorization_code` is the raw code; it is percent-encoded here (`|` → `%7C`, `*` → `%2A`).
-///
-/// ```
-/// let mut buf = [0u8; wxpay_core::api::permissions::TARGET_CAPACITY];
-/// let target = wxpay_core::api::permissions::target_by_code(&mut buf, "ab|c*", "500001")?;
-/// assert_eq!(target, "/v3/payscore/permissions/authorization-code/ab%7Cc%2A?service_id=500001");
-/// # Ok::<(), wxpay_core::Error>(())
-/// ```
-pub fn target_by_code<'b>(
-    buf: &'b mut [u8],
-    authorization_code: &str,
-    service_id: &str,
-) -> Result<&'b str, Error> {
-    if service_id.is_empty() {
-        return Err(Error::InvalidInput {
-            what: "service_id is empty",
-        });
-    }
-    TargetBuilder::new(buf, BY_CODE_PATH)
-        .segment(authorization_code)
-        .query("service_id", service_id)
-        .finish()
-}
-
-/// Builds `/v3/payscore/permissions/openid/{openid}?appid={appid}&service_id={service_id}`.
-pub fn target_by_openid<'b>(
-    buf: &'b mut [u8],
-    openid: &str,
-    appid: &str,
-    service_id: &str,
-) -> Result<&'b str, Error> {
-    non_empty("appid", appid)?;
-    non_empty("service_id", service_id)?;
-    TargetBuilder::new(buf, BY_OPENID_PATH)
-        .segment(openid)
-        .query("appid", appid)
-        .query("service_id", service_id)
-        .finish()
-}
-
-/// Builds `/v3/payscore/permissions/authorization-code/{code}/terminate`.
-pub fn target_terminate_by_code<'b>(
-    buf: &'b mut [u8],
-    authorization_code: &str,
-) -> Result<&'b str, Error> {
-    TargetBuilder::new(buf, BY_CODE_PATH)
-        .segment(authorization_code)
-        .segment("terminate")
-        .finish()
-}
-
-/// Builds `/v3/payscore/permissions/openid/{openid}/terminate`.
-pub fn target_terminate_by_openid<'b>(buf: &'b mut [u8], openid: &str) -> Result<&'b str, Error> {
-    TargetBuilder::new(buf, BY_OPENID_PATH)
-        .segment(openid)
-        .segment("terminate")
-        .finish()
-}
-
-fn non_empty(what: &'static str, value: &str) -> Result<(), Error> {
-    if value.is_empty() {
-        Err(Error::InvalidInput { what })
-    } else {
-        Ok(())
+crate::text_enum! {
+    /// `authorization_state`: where the user's authorization stands.
+    pub enum AuthorizationState(16) {
+        /// `UNBINDUSER`: pre-authorised, no user bound yet.
+        UnbindUser = "UNBINDUSER",
+        /// `AVAILABLE`: the user has authorised the service.
+        Available = "AVAILABLE",
+        /// `UNAVAILABLE`: the user or the merchant ended the authorization.
+        Unavailable = "UNAVAILABLE",
     }
 }
 
-/// Checks a documented maximum length in bytes.
-fn within(what: &'static str, value: &str, max: usize) -> Result<(), Error> {
-    if value.len() > max {
-        Err(Error::TooLong { what, max })
-    } else {
-        Ok(())
+crate::record! {
+    /// A user's Payscore authorization record, as the query by code (or by openid) returns it.
+    ///
+    /// Capacities are the documented maximum lengths; a longer value is an error naming the
+    /// field. Absent optional fields are `None`; unknown fields are ignored.
+    pub struct AuthorizationRecord {
+        /// `service_id`, string(32).
+        service_id: String<32>,
+        /// `appid`, string(32).
+        appid: String<32>,
+        /// `mchid`, string(32).
+        mchid: String<32>,
+        /// `openid`, string(128); absent while the state is `UNBINDUSER`.
+        openid: Option<String<128>>,
+        /// `authorization_code`, string(32).
+        authorization_code: Option<String<32>>,
+        /// `authorization_state`; older records lack it.
+        authorization_state: Option<AuthorizationState>,
+        /// `notify_url`, string(255).
+        notify_url: Option<String<255>>,
+        /// `cancel_authorization_time`: absent if never cancelled.
+        cancel_authorization_time: Option<Timestamp>,
+        /// `authorization_success_time`.
+        authorization_success_time: Option<Timestamp>,
+        /// `user_risk_level` (newer responses).
+        user_risk_level: Option<i64>,
+        /// `risk_level_version` (newer responses).
+        risk_level_version: Option<i64>,
     }
 }
 
-/// A termination reason: 1 to 50 characters (counted as characters, not bytes).
-pub fn check_reason(reason: &str) -> Result<(), Error> {
-    if reason.is_empty() {
-        return Err(Error::InvalidInput {
-            what: "reason is empty",
-        });
-    }
-    if reason.chars().count() > REASON_MAX_CHARS {
-        return Err(Error::TooLong {
-            what: "reason (characters)",
-            max: REASON_MAX_CHARS,
-        });
-    }
-    Ok(())
-}
-
-/// Pre-authorise: the body of `POST /v3/payscore/permissions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PreAuthorization<'a> {
-    /// `service_id`, string(32).
-    pub service_id: &'a str,
-    /// `appid`, string(32).
-    pub appid: &'a str,
-    /// `authorization_code`, string(32): the merchant's own id for this authorization.
-    pub authorization_code: &'a str,
-    /// `notify_url`, string(255): where open/close callbacks go.
-    pub notify_url: Option<&'a str>,
-}
-
-impl PreAuthorization<'_> {
-    /// The JSON body, checked against the documented lengths, written into `buf`.
-    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        for (what, value) in [
-            ("service_id", self.service_id),
-            ("appid", self.appid),
-            ("authorization_code", self.authorization_code),
-        ] {
-            non_empty(what, value)?;
-            within(what, value, 32)?;
-        }
-        if let Some(url) = self.notify_url {
-            within("notify_url", url, 255)?;
-        }
-        ObjectWriter::new(buf)
-            .string("service_id", self.service_id)
-            .string("appid", self.appid)
-            .string("authorization_code", self.authorization_code)
-            .optional("notify_url", self.notify_url)
-            .finish()
+crate::record! {
+    /// The result of pre-authorisation: a token (valid one hour) for the mini-program or app.
+    pub struct ApplyPermissionsToken {
+        /// `apply_permissions_token`, up to 300 characters.
+        apply_permissions_token: String<TOKEN_CAPACITY>,
     }
 }
-
-/// Terminate by authorization code: the body of `POST …/authorization-code/{code}/terminate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TerminateByCode<'a> {
-    /// `service_id`.
-    pub service_id: &'a str,
-    /// `reason`, at most 50 characters.
-    pub reason: &'a str,
-}
-
-impl TerminateByCode<'_> {
-    /// The JSON body; a reason over 50 characters is refused here, before anything is sent.
-    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        non_empty("service_id", self.service_id)?;
-        within("service_id", self.service_id, 32)?;
-        check_reason(self.reason)?;
-        ObjectWriter::new(buf)
-            .string("service_id", self.service_id)
-            .string("reason", self.reason)
-            .finish()
-    }
-}
-
-/// Terminate by openid: the body of `POST …/openid/{openid}/terminate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TerminateByOpenid<'a> {
-    /// `service_id`.
-    pub service_id: &'a str,
-    /// `appid`.
-    pub appid: &'a str,
-    /// `reason`, at most 50 characters.
-    pub reason: &'a str,
-}
-
-impl TerminateByOpenid<'_> {
-    /// The JSON body; a reason over 50 characters is refused here, before anything is sent.
-    pub fn to_json<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        for (what, value) in [("service_id", self.service_id), ("appid", self.appid)] {
-            non_empty(what, value)?;
-            within(what, value, 32)?;
-        }
-        check_reason(self.reason)?;
-        ObjectWriter::new(buf)
-            .string("service_id", self.service_id)
-            .string("appid", self.appid)
-            .string("reason", self.reason)
-            .finish()
-    }
-}
-
-/// The result of pre-authorisation: a token (valid one hour) for the mini-program or app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplyPermissionsToken(pub String<TOKEN_CAPACITY>);
 
 impl ApplyPermissionsToken {
-    /// Parses a **verified** `{"apply_permissions_token": "…"}` body.
-    pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        let mut token = None;
-        let mut seen = Seen::default();
-        Reader::object(body, |key, r| {
-            if key == "apply_permissions_token" {
-                seen.mark(0, "apply_permissions_token")?;
-                token = Some(r.read_str("apply_permissions_token")?);
-                Ok(())
-            } else {
-                r.skip_value()
-            }
-        })?;
-        required(token, "apply_permissions_token").map(ApplyPermissionsToken)
-    }
-
     /// The token text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.apply_permissions_token
     }
 }
 
-/// `authorization_state`: where the user's authorization stands.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AuthorizationState {
-    /// `UNBINDUSER`: pre-authorised, no user bound yet.
-    UnbindUser,
-    /// `AVAILABLE`: the user has authorised the service.
-    Available,
-    /// `UNAVAILABLE`: the user or the merchant ended the authorization.
-    Unavailable,
-    /// A value this client does not know yet, kept as received.
-    Other(String<16>),
-}
-
-impl AuthorizationState {
-    /// Classifies a received value.
-    pub fn from_text(text: String<16>) -> Self {
-        match text.as_str() {
-            "UNBINDUSER" => AuthorizationState::UnbindUser,
-            "AVAILABLE" => AuthorizationState::Available,
-            "UNAVAILABLE" => AuthorizationState::Unavailable,
-            _ => AuthorizationState::Other(text),
-        }
-    }
-
-    /// The value as the API writes it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AuthorizationState::UnbindUser => "UNBINDUSER",
-            AuthorizationState::Available => "AVAILABLE",
-            AuthorizationState::Unavailable => "UNAVAILABLE",
-            AuthorizationState::Other(text) => text,
-        }
+crate::record! {
+    /// Pre-authorise: the body of `POST /v3/payscore/permissions`, and its [`Call`].
+    pub struct PreAuthorization {
+        /// `service_id`, string(32).
+        service_id: String<32> where ID_RULE,
+        /// `appid`, string(32).
+        appid: String<32> where ID_RULE,
+        /// `authorization_code`, string(32): the merchant's own id for this authorization.
+        authorization_code: String<32> where CODE_RULE,
+        /// `notify_url`, string(255): where open/close callbacks go.
+        notify_url: Option<String<255>> where NOTIFY_URL_RULE,
     }
 }
 
-impl fmt::Display for AuthorizationState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl PreAuthorization {
+    /// From borrowed text; a value longer than its capacity is refused with its field named.
+    pub fn new(
+        service_id: &str,
+        appid: &str,
+        authorization_code: &str,
+        notify_url: Option<&str>,
+    ) -> Result<Self, Error> {
+        Ok(PreAuthorization {
+            service_id: text("service_id", service_id)?,
+            appid: text("appid", appid)?,
+            authorization_code: text("authorization_code", authorization_code)?,
+            notify_url: notify_url.map(|u| text("notify_url", u)).transpose()?,
+        })
     }
 }
 
-/// A user's Payscore authorization record, as the query by code (or by openid) returns it.
-///
-/// Capacities are the documented maximum lengths; a longer value is an error naming the field.
-/// Absent optional fields are `None`; unknown fields are ignored.
+impl Call for PreAuthorization {
+    const METHOD: Method = Method::Post;
+    const SUCCESS: Success = Success::Body;
+    type Response = ApplyPermissionsToken;
+
+    fn target<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        TargetBuilder::new(buf, PERMISSIONS_PATH).finish()
+    }
+    fn body<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.to_json(buf)
+    }
+    fn parse(&self, body: &[u8]) -> Result<ApplyPermissionsToken, ParseError> {
+        ApplyPermissionsToken::from_json(body)
+    }
+    fn check(&self, _: &ApplyPermissionsToken, _: &str) -> Result<(), VerifyError> {
+        Ok(())
+    }
+}
+
+/// Query a user's authorization record by authorization code (the raw code; encoded here).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationRecord {
-    /// `service_id`, string(32).
+pub struct QueryByCode {
+    /// `authorization_code` (path).
+    pub authorization_code: String<32>,
+    /// `service_id` (query).
     pub service_id: String<32>,
-    /// `appid`, string(32).
+}
+
+impl QueryByCode {
+    /// From borrowed text; a value longer than its capacity is refused with its field named.
+    pub fn new(authorization_code: &str, service_id: &str) -> Result<Self, Error> {
+        Ok(QueryByCode {
+            authorization_code: text("authorization_code", authorization_code)?,
+            service_id: text("service_id", service_id)?,
+        })
+    }
+}
+
+impl Call for QueryByCode {
+    const METHOD: Method = Method::Get;
+    const SUCCESS: Success = Success::Body;
+    type Response = AuthorizationRecord;
+
+    /// ```
+    /// use wxpay_core::{Call, api::permissions::QueryByCode};
+    /// let mut buf = [0u8; 256];
+    /// let call = QueryByCode::new("ab|c*", "500001")?;
+    /// assert_eq!(call.target(&mut buf)?, "/v3/payscore/permissions/authorization-code/ab%7Cc%2A?service_id=500001");
+    /// # Ok::<(), wxpay_core::Error>(())
+    /// ```
+    fn target<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        CODE_RULE.check_text(&self.authorization_code, "authorization_code")?;
+        ID_RULE.check_text(&self.service_id, "service_id")?;
+        TargetBuilder::new(buf, BY_CODE_PATH)
+            .segment(&self.authorization_code)
+            .query("service_id", &self.service_id)
+            .finish()
+    }
+    fn parse(&self, body: &[u8]) -> Result<AuthorizationRecord, ParseError> {
+        AuthorizationRecord::from_json(body)
+    }
+    fn check(&self, answer: &AuthorizationRecord, mchid: &str) -> Result<(), VerifyError> {
+        bind("mchid", &answer.mchid, mchid)?;
+        bind("service_id", &answer.service_id, &self.service_id)?;
+        bind_opt(
+            "authorization_code",
+            answer.authorization_code.as_deref(),
+            &self.authorization_code,
+        )
+    }
+}
+
+/// Query a user's authorization record by openid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryByOpenid {
+    /// `openid` (path).
+    pub openid: String<128>,
+    /// `appid` (query).
     pub appid: String<32>,
-    /// `mchid`, string(32).
-    pub mchid: String<32>,
-    /// `openid`, string(128); absent while the state is `UNBINDUSER`.
-    pub openid: Option<String<128>>,
-    /// `authorization_code`, string(32).
-    pub authorization_code: Option<String<32>>,
-    /// `authorization_state`; older records lack it.
-    pub authorization_state: Option<AuthorizationState>,
-    /// `notify_url`, string(255).
-    pub notify_url: Option<String<255>>,
-    /// `cancel_authorization_time`: absent if never cancelled.
-    pub cancel_authorization_time: Option<Timestamp>,
-    /// `authorization_success_time`.
-    pub authorization_success_time: Option<Timestamp>,
-    /// `user_risk_level` (newer responses).
-    pub user_risk_level: Option<i64>,
-    /// `risk_level_version` (newer responses).
-    pub risk_level_version: Option<i64>,
+    /// `service_id` (query).
+    pub service_id: String<32>,
 }
 
-impl AuthorizationRecord {
-    /// Parses a **verified** response body. Key order is free; escapes are decoded; `null`
-    /// counts as absent for optional fields; a repeated field is an error.
-    pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        let mut seen = Seen::default();
-        let mut service_id = None;
-        let mut appid = None;
-        let mut mchid = None;
-        let mut record = AuthorizationRecord {
-            service_id: String::new(),
-            appid: String::new(),
-            mchid: String::new(),
-            openid: None,
-            authorization_code: None,
-            authorization_state: None,
-            notify_url: None,
-            cancel_authorization_time: None,
-            authorization_success_time: None,
-            user_risk_level: None,
-            risk_level_version: None,
-        };
-        Reader::object(body, |key, r| {
-            match key {
-                "service_id" => {
-                    seen.mark(0, "service_id")?;
-                    service_id = Some(r.read_str("service_id")?);
-                }
-                "appid" => {
-                    seen.mark(1, "appid")?;
-                    appid = Some(r.read_str("appid")?);
-                }
-                "mchid" => {
-                    seen.mark(2, "mchid")?;
-                    mchid = Some(r.read_str("mchid")?);
-                }
-                "openid" => {
-                    seen.mark(3, "openid")?;
-                    record.openid = r.read_opt_str("openid")?;
-                }
-                "authorization_code" => {
-                    seen.mark(4, "authorization_code")?;
-                    record.authorization_code = r.read_opt_str("authorization_code")?;
-                }
-                "authorization_state" => {
-                    seen.mark(5, "authorization_state")?;
-                    record.authorization_state = r
-                        .read_opt_str("authorization_state")?
-                        .map(AuthorizationState::from_text);
-                }
-                "notify_url" => {
-                    seen.mark(6, "notify_url")?;
-                    record.notify_url = r.read_opt_str("notify_url")?;
-                }
-                "cancel_authorization_time" => {
-                    seen.mark(7, "cancel_authorization_time")?;
-                    record.cancel_authorization_time = read_time(r, "cancel_authorization_time")?;
-                }
-                "authorization_success_time" => {
-                    seen.mark(8, "authorization_success_time")?;
-                    record.authorization_success_time = read_time(r, "authorization_success_time")?;
-                }
-                "user_risk_level" => {
-                    seen.mark(9, "user_risk_level")?;
-                    record.user_risk_level = r.read_opt_i64("user_risk_level")?;
-                }
-                "risk_level_version" => {
-                    seen.mark(10, "risk_level_version")?;
-                    record.risk_level_version = r.read_opt_i64("risk_level_version")?;
-                }
-                _ => r.skip_value()?,
-            }
-            Ok(())
-        })?;
-        record.service_id = required(service_id, "service_id")?;
-        record.appid = required(appid, "appid")?;
-        record.mchid = required(mchid, "mchid")?;
-        Ok(record)
+impl QueryByOpenid {
+    /// From borrowed text; a value longer than its capacity is refused with its field named.
+    pub fn new(openid: &str, appid: &str, service_id: &str) -> Result<Self, Error> {
+        Ok(QueryByOpenid {
+            openid: text("openid", openid)?,
+            appid: text("appid", appid)?,
+            service_id: text("service_id", service_id)?,
+        })
     }
 }
 
-/// Reads an optional RFC 3339 time, keeping its exact text.
-pub(crate) fn read_time(
-    r: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<Option<Timestamp>, ParseError> {
-    match r.read_opt_str::<TIME_CAPACITY>(field)? {
-        None => Ok(None),
-        Some(text) => Timestamp::new(text)
-            .map(Some)
-            .ok_or(ParseError::InvalidValue { field }),
+impl Call for QueryByOpenid {
+    const METHOD: Method = Method::Get;
+    const SUCCESS: Success = Success::Body;
+    type Response = AuthorizationRecord;
+
+    fn target<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        crate::model::check_segment(&self.openid, "openid", &OPENID_RULE)?;
+        ID_RULE.check_text(&self.appid, "appid")?;
+        ID_RULE.check_text(&self.service_id, "service_id")?;
+        TargetBuilder::new(buf, BY_OPENID_PATH)
+            .segment(&self.openid)
+            .query("appid", &self.appid)
+            .query("service_id", &self.service_id)
+            .finish()
     }
+    fn parse(&self, body: &[u8]) -> Result<AuthorizationRecord, ParseError> {
+        AuthorizationRecord::from_json(body)
+    }
+    fn check(&self, answer: &AuthorizationRecord, mchid: &str) -> Result<(), VerifyError> {
+        bind("mchid", &answer.mchid, mchid)?;
+        bind("appid", &answer.appid, &self.appid)?;
+        bind("service_id", &answer.service_id, &self.service_id)?;
+        bind_opt("openid", answer.openid.as_deref(), &self.openid)
+    }
+}
+
+crate::record! {
+    /// The body of terminate by authorization code.
+    pub struct TerminateByCodeBody {
+        /// `service_id`.
+        service_id: String<32> where ID_RULE,
+        /// `reason`, at most 50 characters.
+        reason: String<150> where REASON_RULE,
+    }
+}
+
+/// Terminate by authorization code: `POST …/authorization-code/{code}/terminate`, answered 204.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminateByCode {
+    /// `authorization_code` (path).
+    pub authorization_code: String<32>,
+    /// The body.
+    pub body: TerminateByCodeBody,
+}
+
+impl TerminateByCode {
+    /// From borrowed text; a value longer than its capacity is refused with its field named.
+    pub fn new(authorization_code: &str, service_id: &str, reason: &str) -> Result<Self, Error> {
+        Ok(TerminateByCode {
+            authorization_code: text("authorization_code", authorization_code)?,
+            body: TerminateByCodeBody {
+                service_id: text("service_id", service_id)?,
+                reason: text_chars("reason", reason)?,
+            },
+        })
+    }
+}
+
+impl Call for TerminateByCode {
+    const METHOD: Method = Method::Post;
+    const SUCCESS: Success = Success::NoContent;
+    type Response = NoContent;
+
+    fn target<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        CODE_RULE.check_text(&self.authorization_code, "authorization_code")?;
+        TargetBuilder::new(buf, BY_CODE_PATH)
+            .segment(&self.authorization_code)
+            .segment("terminate")
+            .finish()
+    }
+    fn body<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.body.to_json(buf)
+    }
+    fn parse(&self, _: &[u8]) -> Result<NoContent, ParseError> {
+        Ok(NoContent)
+    }
+    fn check(&self, _: &NoContent, _: &str) -> Result<(), VerifyError> {
+        Ok(())
+    }
+}
+
+crate::record! {
+    /// The body of terminate by openid.
+    pub struct TerminateByOpenidBody {
+        /// `service_id`.
+        service_id: String<32> where ID_RULE,
+        /// `appid`.
+        appid: String<32> where ID_RULE,
+        /// `reason`, at most 50 characters.
+        reason: String<150> where REASON_RULE,
+    }
+}
+
+/// Terminate by openid: `POST …/openid/{openid}/terminate`, answered 204.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminateByOpenid {
+    /// `openid` (path).
+    pub openid: String<128>,
+    /// The body.
+    pub body: TerminateByOpenidBody,
+}
+
+impl TerminateByOpenid {
+    /// From borrowed text; a value longer than its capacity is refused with its field named.
+    pub fn new(openid: &str, appid: &str, service_id: &str, reason: &str) -> Result<Self, Error> {
+        Ok(TerminateByOpenid {
+            openid: text("openid", openid)?,
+            body: TerminateByOpenidBody {
+                service_id: text("service_id", service_id)?,
+                appid: text("appid", appid)?,
+                reason: text_chars("reason", reason)?,
+            },
+        })
+    }
+}
+
+impl Call for TerminateByOpenid {
+    const METHOD: Method = Method::Post;
+    const SUCCESS: Success = Success::NoContent;
+    type Response = NoContent;
+
+    fn target<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        crate::model::check_segment(&self.openid, "openid", &OPENID_RULE)?;
+        TargetBuilder::new(buf, BY_OPENID_PATH)
+            .segment(&self.openid)
+            .segment("terminate")
+            .finish()
+    }
+    fn body<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.body.to_json(buf)
+    }
+    fn parse(&self, _: &[u8]) -> Result<NoContent, ParseError> {
+        Ok(NoContent)
+    }
+    fn check(&self, _: &NoContent, _: &str) -> Result<(), VerifyError> {
+        Ok(())
+    }
+}
+
+/// A reason: a longer text than its byte capacity is reported in characters (the documented
+/// unit), so the error says what the user can fix.
+fn text_chars(field: &'static str, value: &str) -> Result<String<150>, Error> {
+    REASON_RULE.check_text(value, field)?;
+    text(field, value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Problem;
     use heapless::String;
     use std::prelude::rust_2024::*;
 
@@ -568,114 +544,129 @@ mod tests {
         }
     }
 
+    fn target_of(call: &impl Call) -> Result<std::string::String, Error> {
+        let mut buf = [0u8; TARGET_CAPACITY];
+        call.target(&mut buf).map(Into::into)
+    }
+
+    fn body_of(call: &impl Call) -> Result<std::string::String, Error> {
+        let mut buf = [0u8; BODY_CAPACITY];
+        call.body(&mut buf).map(Into::into)
+    }
+
+    fn invalid(field: &'static str, problem: Problem) -> Error {
+        Error::Invalid { field, problem }
+    }
+
     #[test]
     fn family_targets() {
-        let mut buf = [0u8; TARGET_CAPACITY];
+        fn ok<T>(r: Result<T, Error>) -> T {
+            r.unwrap_or_else(|e| std::panic!("{e}"))
+        }
+        #[rustfmt::skip]
+        let cases: &[(Result<std::string::String, Error>, Result<&str, Error>)] = &[
+            (target_of(&ok(QueryByCode::new("1234323JKHDFE1243252", "500001"))),
+             Ok("/v3/payscore/permissions/authorization-code/1234323JKHDFE1243252?service_id=500001")),
+            (target_of(&ok(QueryByCode::new("ab|c*", "500001"))),
+             Ok("/v3/payscore/permissions/authorization-code/ab%7Cc%2A?service_id=500001")),
+            (target_of(&ok(QueryByOpenid::new("oUpF8uMu/AJO", "wxd678efh567hg6787", "500001"))),
+             Ok("/v3/payscore/permissions/openid/oUpF8uMu%2FAJO?appid=wxd678efh567hg6787&service_id=500001")),
+            (target_of(&ok(TerminateByCode::new("a|b", "1", "r"))),
+             Ok("/v3/payscore/permissions/authorization-code/a%7Cb/terminate")),
+            (target_of(&ok(TerminateByOpenid::new("o 1", "a", "1", "r"))),
+             Ok("/v3/payscore/permissions/openid/o%201/terminate")),
+            (target_of(&ok(PreAuthorization::new("1", "a", "c", None))), Ok(PERMISSIONS_PATH)),
+            // Refused before anything is signed, with the field named.
+            (target_of(&ok(QueryByCode::new("", "500001"))),     Err(invalid("authorization_code", Problem::Empty))),
+            (target_of(&ok(QueryByCode::new("x", ""))),          Err(invalid("service_id", Problem::Empty))),
+            (target_of(&ok(QueryByCode::new("a/b", "1"))),       Err(invalid("authorization_code", Problem::Charset { allowed: "[0-9A-Za-z_-|*]" }))),
+            (target_of(&ok(QueryByCode::new("..", "1"))),        Err(invalid("authorization_code", Problem::Charset { allowed: "[0-9A-Za-z_-|*]" }))),
+            (target_of(&ok(QueryByOpenid::new("o", "", "1"))),   Err(invalid("appid", Problem::Empty))),
+            (target_of(&ok(QueryByOpenid::new("..", "a", "1"))), Err(invalid("openid", Problem::DotSegment))),
+            (target_of(&ok(TerminateByOpenid::new(".", "a", "1", "r"))), Err(invalid("openid", Problem::DotSegment))),
+            (target_of(&ok(TerminateByOpenid::new("", "a", "1", "r"))), Err(invalid("openid", Problem::Empty))),
+        ];
+        for (i, (got, want)) in cases.iter().enumerate() {
+            assert_eq!(
+                got.as_deref().map_err(|e| *e),
+                want.map_err(|e| e),
+                "case {i}"
+            );
+        }
+        // A 33-character code is refused by every entry point alike.
+        let long = "1".repeat(33);
+        let over = Err(invalid(
+            "authorization_code",
+            Problem::TooManyBytes { max: 32 },
+        ));
+        assert_eq!(QueryByCode::new(&long, "1").map(|_| ()), over);
         assert_eq!(
-            target_by_openid(&mut buf, "oUpF8uMu/AJO", "wxd678efh567hg6787", "500001"),
-            Ok(
-                "/v3/payscore/permissions/openid/oUpF8uMu%2FAJO?appid=wxd678efh567hg6787&service_id=500001"
-            )
+            PreAuthorization::new("1", "a", &long, None).map(|_| ()),
+            over
         );
-        assert_eq!(
-            target_terminate_by_code(&mut buf, "a|b"),
-            Ok("/v3/payscore/permissions/authorization-code/a%7Cb/terminate")
-        );
-        assert_eq!(
-            target_terminate_by_openid(&mut buf, "o 1"),
-            Ok("/v3/payscore/permissions/openid/o%201/terminate")
-        );
-        assert!(target_by_openid(&mut buf, "o", "", "1").is_err());
-        assert!(target_terminate_by_openid(&mut buf, "").is_err());
+        assert_eq!(TerminateByCode::new(&long, "1", "r").map(|_| ()), over);
     }
 
     #[test]
     fn bodies() {
-        let mut buf = [0u8; BODY_CAPACITY];
-        let pre = PreAuthorization {
-            service_id: "500001",
-            appid: "wxd678efh567hg6787",
-            authorization_code: "1234323JKHDFE1243252",
-            notify_url: Some("https://商户.example.com/支付分/通知"),
-        };
+        let pre = PreAuthorization::new(
+            "500001",
+            "wxd678efh567hg6787",
+            "1234323JKHDFE1243252",
+            Some("https://商户.example.com/支付分/通知"),
+        )
+        .unwrap_or_else(|e| std::panic!("{e}"));
         // The shared vector post-json-chinese-literal's body, byte for byte.
         assert_eq!(
-            pre.to_json(&mut buf),
+            body_of(&pre).as_deref(),
             Ok(
                 r#"{"service_id":"500001","appid":"wxd678efh567hg6787","authorization_code":"1234323JKHDFE1243252","notify_url":"https://商户.example.com/支付分/通知"}"#
             )
         );
         let no_url = PreAuthorization {
             notify_url: None,
-            ..pre
+            ..pre.clone()
         };
-        assert!(
-            no_url
-                .to_json(&mut buf)
-                .is_ok_and(|b| !b.contains("notify_url"))
-        );
-        let long_code = PreAuthorization {
-            authorization_code: "123456789012345678901234567890123",
-            ..pre
-        };
-        assert_eq!(
-            long_code.to_json(&mut buf),
-            Err(Error::TooLong {
-                what: "authorization_code",
-                max: 32
-            })
-        );
+        assert!(body_of(&no_url).is_ok_and(|b| !b.contains("notify_url")));
         let long_url = "x".repeat(256);
-        let long = PreAuthorization {
-            notify_url: Some(&long_url),
+        assert_eq!(
+            PreAuthorization::new("1", "a", "c", Some(&long_url)).map(|_| ()),
+            Err(invalid("notify_url", Problem::TooManyBytes { max: 255 }))
+        );
+        let bad_code = PreAuthorization {
+            authorization_code: String::try_from("a b").unwrap_or_default(),
             ..pre
         };
         assert_eq!(
-            long.to_json(&mut buf),
-            Err(Error::TooLong {
-                what: "notify_url",
-                max: 255
-            })
+            body_of(&bad_code),
+            Err(invalid(
+                "authorization_code",
+                Problem::Charset {
+                    allowed: "[0-9A-Za-z_-|*]"
+                }
+            ))
         );
 
         let fifty = "退".repeat(50); // 150 bytes, 50 characters: allowed
         assert!(
-            TerminateByCode {
-                service_id: "1",
-                reason: &fifty
-            }
-            .to_json(&mut buf)
-            .is_ok()
+            TerminateByCode::new("c", "1", &fifty)
+                .map(|t| body_of(&t))
+                .is_ok_and(|b| b.is_ok())
         );
         let fifty_one = "退".repeat(51);
         assert_eq!(
-            TerminateByCode {
-                service_id: "1",
-                reason: &fifty_one
-            }
-            .to_json(&mut buf),
-            Err(Error::TooLong {
-                what: "reason (characters)",
-                max: 50
-            })
+            TerminateByCode::new("c", "1", &fifty_one).map(|_| ()),
+            Err(invalid("reason", Problem::TooManyChars { max: 50 }))
         );
         assert_eq!(
-            TerminateByOpenid {
-                service_id: "1",
-                appid: "a",
-                reason: "用户要求"
-            }
-            .to_json(&mut buf),
-            Ok(r#"{"service_id":"1","appid":"a","reason":"用户要求"}"#)
+            TerminateByOpenid::new("o", "a", "1", "用户要求").map(|t| body_of(&t)),
+            Ok(Ok(
+                r#"{"service_id":"1","appid":"a","reason":"用户要求"}"#.into()
+            ))
         );
-        assert!(
-            TerminateByOpenid {
-                service_id: "1",
-                appid: "a",
-                reason: ""
-            }
-            .to_json(&mut buf)
-            .is_err()
+        assert_eq!(
+            TerminateByOpenid::new("o", "a", "1", "").map(|_| ()),
+            Err(invalid("reason", Problem::Empty))
         );
     }
 
@@ -700,16 +691,50 @@ mod tests {
         );
     }
 
+    /// Each query binds the identifiers its answer carries; a mismatch names the field.
     #[test]
-    fn target() {
-        let mut buf = [0u8; TARGET_CAPACITY];
+    fn answers_are_bound_to_requests() {
+        let record =
+            AuthorizationRecord::from_json(FULL.as_bytes()).unwrap_or_else(|e| std::panic!("{e}"));
+        let by_code = |code: &str, service: &str| {
+            QueryByCode::new(code, service).unwrap_or_else(|e| std::panic!("{e}"))
+        };
+        let by_openid = |openid: &str, appid: &str, service: &str| {
+            QueryByOpenid::new(openid, appid, service).unwrap_or_else(|e| std::panic!("{e}"))
+        };
+        let mismatch = |field| Err(VerifyError::Mismatch { field });
+        #[rustfmt::skip]
+        let cases: &[(Result<(), VerifyError>, Result<(), VerifyError>)] = &[
+            (by_code("1234323JKHDFE1243252", "500001").check(&record, "1230000109"), Ok(())),
+            (by_code("1234323JKHDFE1243252", "500001").check(&record, "1900000000"), mismatch("mchid")),
+            (by_code("1234323JKHDFE1243252", "500002").check(&record, "1230000109"), mismatch("service_id")),
+            (by_code("OTHERCODE", "500001").check(&record, "1230000109"),            mismatch("authorization_code")),
+            (by_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxd678efh567hg6787", "500001").check(&record, "1230000109"), Ok(())),
+            (by_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wxother", "500001").check(&record, "1230000109"), mismatch("appid")),
+            (by_openid("someone-else", "wxd678efh567hg6787", "500001").check(&record, "1230000109"), mismatch("openid")),
+        ];
+        for (i, (got, want)) in cases.iter().enumerate() {
+            assert_eq!(got, want, "case {i}");
+        }
+        // An answer without the optional identifier cannot be compared and is accepted.
+        let unbound = AuthorizationRecord {
+            authorization_code: None,
+            openid: None,
+            ..record
+        };
         assert_eq!(
-            target_by_code(&mut buf, "1234323JKHDFE1243252", "500001"),
-            Ok(
-                "/v3/payscore/permissions/authorization-code/1234323JKHDFE1243252?service_id=500001"
-            )
+            by_code("ANY", "500001").check(&unbound, "1230000109"),
+            Ok(())
         );
-        assert!(target_by_code(&mut buf, "", "500001").is_err());
-        assert!(target_by_code(&mut buf, "x", "").is_err());
+    }
+
+    /// Rendering a record gives back the same record.
+    #[test]
+    fn render_round_trips() {
+        let record =
+            AuthorizationRecord::from_json(FULL.as_bytes()).unwrap_or_else(|e| std::panic!("{e}"));
+        let mut buf = [0u8; 1024];
+        let rendered = record.write_json(&mut buf).map(std::string::String::from);
+        assert_eq!(rendered.as_deref(), Ok(FULL));
     }
 }

@@ -52,7 +52,10 @@ impl RandomSource for FakeRandom {
 
 fn run(code: &str, body: &[u8], headers: &[(&str, &[u8])], now: i64) -> usize {
     let mut target = [0u8; permissions::TARGET_CAPACITY];
-    let Ok(target) = permissions::target_by_code(&mut target, code, "500001") else {
+    let Ok(call) = permissions::QueryByCode::new(code, "500001") else {
+        return 1;
+    };
+    let Ok(target) = call.target(&mut target) else {
         return 1;
     };
     let Ok(nonce) = Nonce::generate(&mut FakeRandom(now as u8)) else {
@@ -147,7 +150,10 @@ fn run_client(reply: &[u8], now: i64) -> usize {
         return 7;
     };
     let mut body = [0u8; 2048];
-    let outcome = match client.authorization_by_code("1234323JKHDFE1243252", "500001", &mut body) {
+    let Ok(call) = permissions::QueryByCode::new("1234323JKHDFE1243252", "500001") else {
+        return 7;
+    };
+    let outcome = match client.call(&call, &mut body) {
         Ok(record) => record.service_id.len(),
         Err(e) => e.is_not_found() as usize + 8,
     };

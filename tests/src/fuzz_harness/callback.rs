@@ -8,6 +8,7 @@ use base64ct::{Base64, Encoding};
 use serde_json::Value;
 use wxpay_core::ParseError;
 use wxpay_core::api::permissions::{ApplyPermissionsToken, TOKEN_CAPACITY};
+use wxpay_core::api::serviceorder::ServiceOrder;
 use wxpay_core::callback::{
     self, ApiV3Key, CallbackError, Event, Notification, USER_CLOSE_SERVICE, USER_OPEN_SERVICE,
     UserServiceEvent,
@@ -298,8 +299,29 @@ fn check_notification(
             );
             check_event(&plaintext, &Ok(e.clone()));
         }
+        Event::UserConfirm(order) | Event::UserPaid(order) => {
+            let want = if matches!(n.event, Event::UserConfirm(_)) {
+                callback::USER_CONFIRM
+            } else {
+                callback::USER_PAID
+            };
+            assert_eq!(n.event_type.as_str(), want);
+            assert_eq!(
+                ServiceOrder::from_json(&plaintext).as_ref(),
+                Ok(order),
+                "the order is not the decrypted resource's"
+            );
+        }
         Event::Other(bytes) => {
-            assert!(![USER_OPEN_SERVICE, USER_CLOSE_SERVICE].contains(&n.event_type.as_str()));
+            assert!(
+                ![
+                    USER_OPEN_SERVICE,
+                    USER_CLOSE_SERVICE,
+                    callback::USER_CONFIRM,
+                    callback::USER_PAID
+                ]
+                .contains(&n.event_type.as_str())
+            );
             assert_eq!(*bytes, &plaintext[..]);
         }
     }

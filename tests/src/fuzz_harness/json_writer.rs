@@ -9,6 +9,7 @@ use wxpay_core::api::permissions::{
     BODY_CAPACITY, PreAuthorization, REASON_MAX_CHARS, TerminateByCode, TerminateByOpenid,
 };
 use wxpay_core::json::{ObjectWriter, Reader};
+use wxpay_core::model::is_code_byte;
 
 use super::is_bmp;
 
@@ -169,7 +170,7 @@ fn check_body(
             );
             check_written(&body, members);
         }
-        Err(Error::InvalidInput { .. } | Error::TooLong { .. }) => {
+        Err(Error::InvalidInput { .. } | Error::TooLong { .. } | Error::Invalid { .. }) => {
             assert!(refused, "refused {members:?}");
         }
         Err(other) => panic!("{other:?} for {members:?}"),
@@ -197,19 +198,16 @@ pub fn json_writer(data: &[u8]) {
     let (a, b, c) = (field(0), field(1), field(2));
     let notify_url = lines.get(3).copied();
 
-    let pre = PreAuthorization {
-        service_id: a,
-        appid: b,
-        authorization_code: c,
-        notify_url,
-    };
-    check_body(
-        &|buf| pre.to_json(buf).map(String::from),
+    let code_charset = c.bytes().all(is_code_byte);
+    check_built(
+        PreAuthorization::new(a, b, c, notify_url),
+        &|pre, buf| pre.to_json(buf).map(String::from),
         refusal(
             &[(a, 32), (b, 32), (c, 32)],
             None,
             &[(notify_url.unwrap_or_default(), 255)],
-        ),
+        ) || !code_charset
+            || notify_url == Some(""),
         &[
             ("service_id", Some(a)),
             ("appid", Some(b)),
@@ -218,23 +216,16 @@ pub fn json_writer(data: &[u8]) {
         ],
     );
 
-    let by_code = TerminateByCode {
-        service_id: a,
-        reason: b,
-    };
-    check_body(
-        &|buf| by_code.to_json(buf).map(String::from),
+    check_built(
+        TerminateByCode::new("code", a, b),
+        &|t, buf| t.body.to_json(buf).map(String::from),
         refusal(&[(a, 32)], Some(b), &[]),
         &[("service_id", Some(a)), ("reason", Some(b))],
     );
 
-    let by_openid = TerminateByOpenid {
-        service_id: a,
-        appid: b,
-        reason: c,
-    };
-    check_body(
-        &|buf| by_openid.to_json(buf).map(String::from),
+    check_built(
+        TerminateByOpenid::new("openid", b, a, c),
+        &|t, buf| t.body.to_json(buf).map(String::from),
         refusal(&[(a, 32), (b, 32)], Some(c), &[]),
         &[
             ("service_id", Some(a)),
@@ -242,4 +233,19 @@ pub fn json_writer(data: &[u8]) {
             ("reason", Some(c)),
         ],
     );
+}
+
+/// A declared body built from text: a refusal at construction (a value over its capacity)
+/// counts as a refusal of the body; otherwise [`check_body`].
+fn check_built<T>(
+    built: Result<T, Error>,
+    to_json: &dyn Fn(&T, &mut [u8]) -> Result<String, Error>,
+    refused: bool,
+    members: &[(&str, Option<&str>)],
+) {
+    match built {
+        Ok(value) => check_body(&|buf| to_json(&value, buf), refused, members),
+        Err(Error::Invalid { .. }) => assert!(refused, "refused {members:?}"),
+        Err(other) => panic!("{other:?} for {members:?}"),
+    }
 }
