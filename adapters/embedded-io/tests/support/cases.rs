@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 
 use embedded_io::ErrorKind;
 use wxpay_core::api::permissions;
-use wxpay_core::{Method, TargetBuilder};
 use wxpay_core::crypto::rsa::RsaSigner;
 use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
+use wxpay_core::{Method, TargetBuilder};
 use wxpay_embedded_io::{DEFAULT_MAX_HEADERS, Error, RECOMMENDED_SCRATCH_LEN};
 use wxpay_emulator::HttpRequest;
 
