@@ -15,7 +15,7 @@
 //!   `HTTPS_PROXY` and friends are never read); redirects are never followed (a 3xx comes back
 //!   as it is, and the core refuses it as an unsigned answer); an answer with both
 //!   `Content-Length` and `Transfer-Encoding`, or a transfer coding other than `chunked`, is
-//!   [`TokioError::MalformedFraming`].
+//!   [`TokioError::Framing`].
 //! - **Cancellation**: dropping the future of a call at any await point drops its request and
 //!   its connection; nothing is handed back and the pool stays usable.
 //!
@@ -125,13 +125,16 @@ pub enum TokioError {
     },
     /// The connection ended before the body was complete.
     Truncated,
-    /// The answer's framing is not one this transport trusts: both `Content-Length` and
-    /// `Transfer-Encoding`, or a transfer coding other than `chunked`.
-    MalformedFraming,
-    /// A plain `http://` URL to a host that is not loopback: refused before any traffic.
-    Insecure(String),
-    /// The base URL, the proxy URL or the target is not usable.
+    /// The base URL or the target is not usable, or the base URL is not allowed (`http://`
+    /// to a host that is not loopback, user info or a path in it): refused before any traffic.
     BadUrl(String),
+    /// The proxy URL is not usable.
+    BadProxy(String),
+    /// The TLS handshake met something that is not TLS: most likely a plain-HTTP port.
+    NotTls(String),
+    /// The response head is ambiguous or its framing untrusted (both `Content-Length` and
+    /// `Transfer-Encoding`, or a transfer coding other than `chunked`).
+    Framing(&'static str),
     /// Any other HTTP, TLS or I/O failure.
     Http(String),
 }
@@ -145,14 +148,14 @@ impl fmt::Display for TokioError {
                 write!(f, "response body is larger than {limit} bytes")
             }
             TokioError::Truncated => f.write_str("response body ended early (truncated)"),
-            TokioError::MalformedFraming => f.write_str(
-                "response framing refused (Content-Length with Transfer-Encoding, or a coding other than chunked)",
-            ),
-            TokioError::Insecure(url) => write!(
-                f,
-                "refusing plain http:// to a non-loopback host: {url} (use https://)"
-            ),
             TokioError::BadUrl(what) => write!(f, "bad URL: {what}"),
+            TokioError::BadProxy(what) => write!(f, "bad proxy URL: {what}"),
+            TokioError::NotTls(what) => write!(
+                f,
+                "TLS handshake failed: the server does not speak TLS (a plain-HTTP port? \
+                 http:// is allowed for loopback hosts): {what}"
+            ),
+            TokioError::Framing(what) => write!(f, "malformed response: {what}"),
             TokioError::Http(what) => write!(f, "HTTP error: {what}"),
         }
     }
@@ -184,6 +187,10 @@ impl TokioError {
             source = e.source();
         }
         let text = chain(error);
+        // rustls met a record that is not TLS: the peer answered in plain text.
+        if text.contains("InvalidContentType") {
+            return TokioError::NotTls(text);
+        }
         if connect {
             TokioError::Connect(text)
         } else {
@@ -233,7 +240,9 @@ fn check_url(url: &str, what: &str) -> Result<Uri, TokioError> {
     match uri.scheme_str() {
         Some("https") => Ok(uri),
         Some("http") if is_loopback_host(host) => Ok(uri),
-        Some("http") => Err(TokioError::Insecure(url.to_owned())),
+        Some("http") => Err(TokioError::BadUrl(format!(
+            "{url}: plain http:// is allowed only to loopback hosts (127.0.0.0/8, [::1], localhost); use https://"
+        ))),
         _ => Err(TokioError::BadUrl(format!(
             "{what} {url}: only https:// (or http:// to loopback)"
         ))),
@@ -331,21 +340,21 @@ impl Builder {
             Some(proxy) => {
                 let proxy_uri: Uri = proxy
                     .parse()
-                    .map_err(|e| TokioError::BadUrl(format!("proxy {proxy}: {e}")))?;
+                    .map_err(|e| TokioError::BadProxy(format!("{proxy}: {e}")))?;
                 let plain = proxy_uri.scheme_str() == Some("http")
                     && proxy_uri.host().is_some()
                     && !proxy_uri
                         .authority()
                         .is_some_and(|a| a.as_str().contains('@'));
                 if !plain {
-                    return Err(TokioError::BadUrl(format!(
-                        "proxy {proxy}: only http://host:port proxies (CONNECT tunnels) without credentials"
+                    return Err(TokioError::BadProxy(format!(
+                        "{proxy}: only http://host:port proxies (CONNECT tunnels) without credentials"
                     )));
                 }
                 // The tunnel carries TLS end to end; plain http:// must not leave the machine.
                 if base.scheme_str() != Some("https") {
-                    return Err(TokioError::BadUrl(format!(
-                        "proxy {proxy}: a proxy carries only https:// traffic, not {base_url}"
+                    return Err(TokioError::BadProxy(format!(
+                        "{proxy}: a proxy carries only https:// traffic, not {base_url}"
                     )));
                 }
                 Route::Proxy(Tunnel::new(proxy_uri, tcp))
@@ -394,7 +403,7 @@ impl fmt::Debug for TokioTransport {
 impl TokioTransport {
     /// A transport to `base_url` (e.g. [`PRODUCTION_BASE_URL`] or an emulator's
     /// `http://127.0.0.1:PORT`) without a proxy. A plain `http://` URL to a host that is not
-    /// loopback is [`TokioError::Insecure`].
+    /// loopback is [`TokioError::BadUrl`].
     pub fn new(base_url: &str, timeouts: Timeouts) -> Result<Self, TokioError> {
         Self::builder(base_url).timeouts(timeouts).build()
     }
@@ -455,11 +464,18 @@ impl TokioTransport {
             1 => headers
                 .get(TRANSFER_ENCODING)
                 .is_some_and(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked")),
-            _ => return Err(TokioError::MalformedFraming),
+            _ => return Err(TokioError::Framing("Transfer-Encoding repeated")),
         };
         let has_length = headers.contains_key(CONTENT_LENGTH);
-        if headers.contains_key(TRANSFER_ENCODING) && (has_length || !chunked) {
-            return Err(TokioError::MalformedFraming);
+        if headers.contains_key(TRANSFER_ENCODING) {
+            if has_length {
+                return Err(TokioError::Framing(
+                    "both Content-Length and Transfer-Encoding",
+                ));
+            }
+            if !chunked {
+                return Err(TokioError::Framing("a transfer coding other than chunked"));
+            }
         }
         let limit = response_body.len();
         let announced = headers
@@ -565,8 +581,8 @@ mod tests {
             ("http://127.0.0.1:8080",          Ok(())),
             ("http://localhost:1",             Ok(())),
             ("http://[::1]:1",                 Ok(())),
-            ("http://api.mch.weixin.qq.com",   Err(|e| matches!(e, TokioError::Insecure(_)))),
-            ("http://10.0.0.1:80",             Err(|e| matches!(e, TokioError::Insecure(_)))),
+            ("http://api.mch.weixin.qq.com",   Err(|e| matches!(e, TokioError::BadUrl(_)))),
+            ("http://10.0.0.1:80",             Err(|e| matches!(e, TokioError::BadUrl(_)))),
             ("ftp://127.0.0.1",                Err(|e| matches!(e, TokioError::BadUrl(_)))),
             ("https://api.mch.weixin.qq.com/v3", Err(|e| matches!(e, TokioError::BadUrl(_)))),
             ("https://user:pw@api.mch.weixin.qq.com", Err(|e| matches!(e, TokioError::BadUrl(_)))),
@@ -592,12 +608,15 @@ mod tests {
             "http://u:p@proxy.example:3128",
             "proxy:3128",
         ] {
-            assert!(matches!(proxied(bad), Err(TokioError::BadUrl(_))), "{bad}");
+            assert!(
+                matches!(proxied(bad), Err(TokioError::BadProxy(_))),
+                "{bad}"
+            );
         }
         let plain_through_proxy = TokioTransport::builder("http://127.0.0.1:1")
             .proxy("http://127.0.0.1:3128")
             .build();
-        assert!(matches!(plain_through_proxy, Err(TokioError::BadUrl(_))));
+        assert!(matches!(plain_through_proxy, Err(TokioError::BadProxy(_))));
     }
 
     #[test]
