@@ -94,8 +94,10 @@ fn emulator() -> (Arc<Emulator>, Server) {
     (emulator, server)
 }
 
+/// Timeouts far above any answer's time: the emulator signs in debug-build RSA, and 64 of
+/// them at once on a busy machine take seconds. No test here times anything against them.
 fn transport(server: &Server) -> TokioTransport {
-    TokioTransport::new(&server.base_url(), Timeouts::all(Duration::from_secs(10)))
+    TokioTransport::new(&server.base_url(), Timeouts::all(Duration::from_secs(300)))
         .expect("loopback http is allowed")
 }
 
