@@ -30,6 +30,14 @@ mod response;
 pub use error::Error;
 pub use request::write_request_head;
 
+/// The sans-io HTTP/1.1 steps of [`HttpClient`], for clients that drive them over another kind
+/// of stream (the async twin `wxpay-embedded-io-async` does): the request bytes to write, and
+/// a response reader that is told what was read. No I/O, no allocation.
+pub mod proto {
+    pub use crate::request::{request_bytes, write_request_head};
+    pub use crate::response::ResponseReader;
+}
+
 use embedded_io::{Read, Write};
 use wxpay_core::transport::{Request, ResponseHead, Transport};
 
@@ -105,43 +113,29 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
         wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         // Until this exchange ends cleanly, the connection is in an unknown state.
         self.reusable = false;
-        let head_len = write_request_head(self.scratch, self.host, request)?;
-        // Head and body in one write when they fit: one TLS record instead of two.
-        let together = head_len
-            .checked_add(request.body.len())
-            .and_then(|end| self.scratch.get_mut(head_len..end));
-        if let Some(tail) = together {
-            tail.copy_from_slice(request.body);
-            let all = head_len + request.body.len();
-            write_all(
-                &mut self.stream,
-                self.scratch.get(..all).unwrap_or_default(),
-            )?;
-        } else {
-            write_all(
-                &mut self.stream,
-                self.scratch.get(..head_len).unwrap_or_default(),
-            )?;
-            write_all(&mut self.stream, request.body)?;
-        }
+        let [first, second] = proto::request_bytes(self.scratch, self.host, request)?;
+        write_all(&mut self.stream, first)?;
+        write_all(&mut self.stream, second)?;
         self.stream.flush().map_err(Error::Io)?;
         let mut head = ResponseHead::default();
-        self.reusable = response::read::<S, MAX_HEADERS>(
-            &mut self.stream,
-            self.scratch,
-            response_body,
-            &mut head,
-        )?;
-        wxpay_core::__log!(
-            debug,
-            "{} {} -> {}, {} bytes, Request-ID {}",
-            request.method.as_str(),
-            request.target,
-            head.status,
-            head.body_len,
-            head.headers.request_id.as_deref().unwrap_or("-"),
-        );
-        Ok(head)
+        let mut reader = proto::ResponseReader::<MAX_HEADERS>::new();
+        loop {
+            let buf = reader.buffer(self.scratch, response_body)?;
+            let n = read_some(&mut self.stream, buf)?;
+            if let Some(reusable) = reader.advance(n, self.scratch, response_body, &mut head)? {
+                self.reusable = reusable;
+                wxpay_core::__log!(
+                    debug,
+                    "{} {} -> {}, {} bytes, Request-ID {}",
+                    request.method.as_str(),
+                    request.target,
+                    head.status,
+                    head.body_len,
+                    head.headers.request_id.as_deref().unwrap_or("-"),
+                );
+                return Ok(head);
+            }
+        }
     }
 }
 

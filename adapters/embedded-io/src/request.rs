@@ -59,6 +59,27 @@ pub fn write_request_head<E>(
     }
 }
 
+/// Writes the request head into `scratch` and returns the bytes to send, in order: the head
+/// with the body after it when both fit in `scratch` (one write, one TLS record), else the head
+/// and then the body. The second slice may be empty. Errors as [`write_request_head`].
+pub fn request_bytes<'x, E>(
+    scratch: &'x mut [u8],
+    host: &str,
+    request: &Request<'x>,
+) -> Result<[&'x [u8]; 2], Error<E>> {
+    let head_len = write_request_head(scratch, host, request)?;
+    let all = head_len.checked_add(request.body.len());
+    match all.filter(|all| *all <= scratch.len()) {
+        Some(all) => {
+            if let Some(tail) = scratch.get_mut(head_len..all) {
+                tail.copy_from_slice(request.body);
+            }
+            Ok([scratch.get(..all).unwrap_or_default(), &[]])
+        }
+        None => Ok([scratch.get(..head_len).unwrap_or_default(), request.body]),
+    }
+}
+
 /// Visible ASCII only: no space, no control character.
 fn is_token_text(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())

@@ -1,12 +1,13 @@
-//! Reading one response: the head into the scratch buffer (parsed by `httparse`), then the
-//! body into the caller's buffer, framed by length, by chunks or by the peer closing.
+//! Reading one response, sans-io: [`ResponseReader`] says where the next bytes should go (the
+//! scratch buffer for the head and chunk framing, the caller's body buffer for a body framed by
+//! length or by close) and takes them in, so the blocking and the async client drive one and
+//! the same parser. The head is parsed by `httparse`; bodies are framed by length, by chunks or
+//! by the peer closing.
 
-use embedded_io::Read;
 use wxpay_core::transport::{ResponseHead, ResponseHeaders};
 
 use crate::chunked::{ChunkError, Chunked};
 use crate::error::Error;
-use crate::read_some;
 
 /// Interim (1xx) responses skipped before the final one; more is [`Error::MalformedFraming`].
 const MAX_INTERIM_RESPONSES: usize = 4;
@@ -33,98 +34,275 @@ struct Head {
     persistent: bool,
 }
 
-/// Reads a whole response into `response` (headers captured in place: the struct is large,
-/// and moving it around costs stack on small targets). Returns whether the connection may
-/// carry another request.
-pub(crate) fn read<S: Read, const H: usize>(
-    stream: &mut S,
-    scratch: &mut [u8],
-    body: &mut [u8],
-    response: &mut ResponseHead,
-) -> Result<bool, Error<S::Error>> {
-    let mut filled = 0;
-    let mut interim = 0;
-    let (head_len, head) = loop {
-        response.headers = ResponseHeaders::default();
-        let (head_len, head) = read_head::<S, H>(
-            stream,
-            scratch,
-            &mut filled,
-            interim == 0,
-            &mut response.headers,
-        )?;
-        if !(100..200).contains(&head.status) {
-            break (head_len, head);
+/// Where a [`ResponseReader`] stands.
+#[derive(Debug, Clone)]
+enum Phase {
+    /// Reading the head into `scratch[..filled]`, after `interim` 1xx heads.
+    Head { filled: usize, interim: usize },
+    /// Reading `body[body_len..end]`.
+    Length { end: usize, reusable: bool },
+    /// Reading chunked framing into the scratch buffer, data into the body.
+    Chunked { decoder: Chunked, persistent: bool },
+    /// Reading into the body until the peer closes; once the body is full, one probe read into
+    /// the scratch buffer tells a body that fits (the peer closes) from one that does not.
+    UntilClose,
+    /// The response is complete.
+    Done { reusable: bool },
+}
+
+/// Where the next read of a [`ResponseReader`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Scratch,
+    Body,
+}
+
+/// A sans-io reader of one HTTP/1.1 response, shared by the blocking [`HttpClient`] and the
+/// async one in `wxpay-embedded-io-async`: it owns no buffer and does no I/O.
+///
+/// ```text
+/// *head = ResponseHead::default();
+/// let mut reader = ResponseReader::<H>::new();
+/// loop {
+///     let buf = reader.buffer(scratch, body)?;       // where the next read goes
+///     let n = stream.read(buf)?;                     // (.await) 0 means the peer closed
+///     if let Some(reusable) = reader.advance(n, scratch, body, head)? {
+///         return Ok(reusable);                       // head and body are complete
+///     }
+/// }
+/// ```
+///
+/// Pass the same `scratch`, `body` and `head` on every call. Until [`advance`](Self::advance)
+/// returns `Some`, `head` and `body` hold nothing a caller may use: an error or a dropped
+/// reader never leaves a partial response behind as a result. `H` bounds the header lines
+/// ([`Error::TooManyHeaders`]).
+///
+/// [`HttpClient`]: crate::HttpClient
+#[derive(Debug, Clone)]
+pub struct ResponseReader<const H: usize = { crate::DEFAULT_MAX_HEADERS }> {
+    phase: Phase,
+    status: u16,
+    body_len: usize,
+}
+
+impl<const H: usize> Default for ResponseReader<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const H: usize> ResponseReader<H> {
+    /// A reader at the start of a response.
+    pub fn new() -> Self {
+        ResponseReader {
+            phase: Phase::Head {
+                filled: 0,
+                interim: 0,
+            },
+            status: 0,
+            body_len: 0,
         }
-        // `100 Continue` and friends: drop the interim head, keep what followed it.
-        interim += 1;
-        if interim > MAX_INTERIM_RESPONSES || head_len > filled {
-            return Err(Error::MalformedFraming);
+    }
+
+    /// True once the response is complete.
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done { .. })
+    }
+
+    /// Where (and how much) the next read goes: part of `scratch` or of `body`, never empty
+    /// while the response is incomplete. A head that fills `scratch` without ending is
+    /// [`Error::HeadTooLarge`]. Empty once the response is complete.
+    pub fn buffer<'x, E>(
+        &self,
+        scratch: &'x mut [u8],
+        body: &'x mut [u8],
+    ) -> Result<&'x mut [u8], Error<E>> {
+        let (into, start, end) = self.window(scratch.len(), body.len())?;
+        let buf = match into {
+            Target::Scratch => scratch,
+            Target::Body => body,
+        };
+        Ok(buf.get_mut(start..end).unwrap_or_default())
+    }
+
+    fn window<E>(
+        &self,
+        scratch_len: usize,
+        body_len: usize,
+    ) -> Result<(Target, usize, usize), Error<E>> {
+        Ok(match &self.phase {
+            Phase::Head { filled, .. } if *filled < scratch_len => {
+                (Target::Scratch, *filled, scratch_len)
+            }
+            Phase::Head { .. } => return Err(Error::HeadTooLarge { limit: scratch_len }),
+            Phase::Length { end, .. } => (Target::Body, self.body_len, *end),
+            Phase::Chunked { .. } => (Target::Scratch, 0, scratch_len),
+            Phase::UntilClose if self.body_len < body_len => {
+                (Target::Body, self.body_len, body_len)
+            }
+            Phase::UntilClose => (Target::Scratch, 0, scratch_len),
+            Phase::Done { .. } => (Target::Scratch, 0, 0),
+        })
+    }
+
+    /// Takes in the `n` bytes a read put at the start of [`buffer`](Self::buffer); `n == 0`
+    /// means the peer closed the connection. Returns `Some(reusable)` when the response is
+    /// complete (status, captured headers and `body_len` are then in `head`, the body in
+    /// `body[..head.body_len]`): `reusable` says whether the connection may carry another
+    /// request. `n` larger than the buffer is [`Error::StreamMisbehaved`].
+    pub fn advance<E>(
+        &mut self,
+        n: usize,
+        scratch: &mut [u8],
+        body: &mut [u8],
+        head: &mut ResponseHead,
+    ) -> Result<Option<bool>, Error<E>> {
+        let (_, start, end) = self.window(scratch.len(), body.len())?;
+        if n > end - start {
+            return Err(Error::StreamMisbehaved);
         }
-        scratch.copy_within(head_len..filled, 0);
-        filled -= head_len;
-    };
-    let leftover = scratch.get(head_len..filled).unwrap_or_default();
-    let mut body_len = 0;
-    let clean_end = match head.framing {
-        Framing::Empty => leftover.is_empty(),
-        Framing::Length(length) => {
-            let length = usize::try_from(length)
-                .ok()
-                .filter(|n| *n <= body.len())
-                .ok_or(Error::BodyTooLarge {
-                    needed: usize::try_from(length).ok(),
-                })?;
-            let early = leftover.len().min(length);
-            let dst = body.get_mut(..length).unwrap_or_default();
-            let (first, rest) = dst.split_at_mut(early);
-            first.copy_from_slice(leftover.get(..early).unwrap_or_default());
-            let stray = leftover.len() > length;
-            read_exactly(stream, rest)?;
-            body_len = length;
-            !stray
-        }
-        Framing::Chunked => {
-            let trailer_limit = scratch.len();
-            let mut decoder = Chunked::new();
-            let mut used = feed(&mut decoder, leftover, body, &mut body_len, trailer_limit)?;
-            let mut stray = used < leftover.len();
-            while !decoder.is_done() {
-                let n = read_some(stream, scratch)?;
+        match &mut self.phase {
+            Phase::Head { filled, interim } => {
+                if n == 0 {
+                    return Err(if *filled == 0 && *interim == 0 {
+                        Error::Closed
+                    } else {
+                        Error::Truncated
+                    });
+                }
+                let from = *filled;
+                *filled += n;
+                return self.try_head(from, scratch, body, head);
+            }
+            Phase::Length { end, reusable } => {
+                if n == 0 {
+                    return Err(Error::Truncated);
+                }
+                self.body_len += n;
+                if self.body_len == *end {
+                    let reusable = *reusable;
+                    return Ok(Some(self.finish(reusable, head)));
+                }
+            }
+            Phase::Chunked {
+                decoder,
+                persistent,
+            } => {
                 if n == 0 {
                     return Err(Error::Truncated);
                 }
                 let piece = scratch.get(..n).unwrap_or_default();
-                used = feed(&mut decoder, piece, body, &mut body_len, trailer_limit)?;
-                stray = used < piece.len();
-            }
-            !stray
-        }
-        Framing::UntilClose => {
-            let early = leftover.len();
-            body.get_mut(..early)
-                .ok_or(Error::BodyTooLarge { needed: None })?
-                .copy_from_slice(leftover);
-            body_len = early;
-            loop {
-                match body.get_mut(body_len..).filter(|free| !free.is_empty()) {
-                    Some(free) => match read_some(stream, free)? {
-                        0 => break,
-                        n => body_len += n,
-                    },
-                    // Full: only the peer closing now makes this a body that fits.
-                    None => match read_some(stream, scratch)? {
-                        0 => break,
-                        _ => return Err(Error::BodyTooLarge { needed: None }),
-                    },
+                let used = feed(decoder, piece, body, &mut self.body_len, scratch.len())?;
+                if decoder.is_done() {
+                    let reusable = *persistent && used == n;
+                    return Ok(Some(self.finish(reusable, head)));
                 }
             }
-            false
+            Phase::UntilClose => match (n, self.body_len < body.len()) {
+                (0, _) => return Ok(Some(self.finish(false, head))),
+                (_, true) => self.body_len += n,
+                // Full: only the peer closing now makes this a body that fits.
+                (_, false) => return Err(Error::BodyTooLarge { needed: None }),
+            },
+            Phase::Done { reusable } => return Ok(Some(*reusable)),
         }
-    };
-    response.status = head.status;
-    response.body_len = body_len;
-    Ok(clean_end && head.persistent && head.framing != Framing::UntilClose)
+        Ok(None)
+    }
+
+    fn finish(&mut self, reusable: bool, head: &mut ResponseHead) -> bool {
+        self.phase = Phase::Done { reusable };
+        head.status = self.status;
+        head.body_len = self.body_len;
+        reusable
+    }
+
+    /// Looks for a complete head in `scratch[..filled]` (no head end before `from`); skips
+    /// interim responses, then starts the body with the bytes that followed the head.
+    fn try_head<E>(
+        &mut self,
+        mut from: usize,
+        scratch: &mut [u8],
+        body: &mut [u8],
+        response: &mut ResponseHead,
+    ) -> Result<Option<bool>, Error<E>> {
+        let Phase::Head { filled, interim } = &mut self.phase else {
+            return Ok(None);
+        };
+        let (head_len, head) = loop {
+            let data = scratch.get(..*filled).unwrap_or_default();
+            // httparse runs only once a blank line has arrived, so one-byte reads cost O(n).
+            if !has_blank_line(data, from) {
+                return Ok(None);
+            }
+            let Some((head_len, head)) = parse_head::<E, H>(data, &mut response.headers)? else {
+                return Ok(None);
+            };
+            if !(100..200).contains(&head.status) {
+                break (head_len, head);
+            }
+            // `100 Continue` and friends: drop the interim head, keep what followed it.
+            *interim += 1;
+            if *interim > MAX_INTERIM_RESPONSES || head_len > *filled {
+                return Err(Error::MalformedFraming);
+            }
+            scratch.copy_within(head_len..*filled, 0);
+            *filled -= head_len;
+            response.headers = ResponseHeaders::default();
+            from = 0;
+        };
+        let leftover = scratch.get(head_len..*filled).unwrap_or_default();
+        self.status = head.status;
+        match head.framing {
+            Framing::Empty => {
+                let reusable = leftover.is_empty() && head.persistent;
+                return Ok(Some(self.finish(reusable, response)));
+            }
+            Framing::Length(length) => {
+                let length = usize::try_from(length)
+                    .ok()
+                    .filter(|n| *n <= body.len())
+                    .ok_or(Error::BodyTooLarge {
+                        needed: usize::try_from(length).ok(),
+                    })?;
+                let early = leftover.len().min(length);
+                body.get_mut(..early)
+                    .unwrap_or_default()
+                    .copy_from_slice(leftover.get(..early).unwrap_or_default());
+                self.body_len = early;
+                let reusable = leftover.len() <= length && head.persistent;
+                if early == length {
+                    return Ok(Some(self.finish(reusable, response)));
+                }
+                self.phase = Phase::Length {
+                    end: length,
+                    reusable,
+                };
+            }
+            Framing::Chunked => {
+                let mut decoder = Chunked::new();
+                let mut body_len = 0;
+                let used = feed(&mut decoder, leftover, body, &mut body_len, scratch.len())?;
+                let reusable = head.persistent && used == leftover.len();
+                self.body_len = body_len;
+                if decoder.is_done() {
+                    return Ok(Some(self.finish(reusable, response)));
+                }
+                self.phase = Phase::Chunked {
+                    decoder,
+                    persistent: head.persistent,
+                };
+            }
+            Framing::UntilClose => {
+                let early = leftover.len();
+                body.get_mut(..early)
+                    .ok_or(Error::BodyTooLarge { needed: None })?
+                    .copy_from_slice(leftover);
+                self.body_len = early;
+                self.phase = Phase::UntilClose;
+            }
+        }
+        Ok(None)
+    }
 }
 
 fn feed<E>(
@@ -143,50 +321,6 @@ fn feed<E>(
                 limit: trailer_limit,
             },
         })
-}
-
-/// Fills `buf` completely; the peer closing first is [`Error::Truncated`].
-fn read_exactly<S: Read>(stream: &mut S, mut buf: &mut [u8]) -> Result<(), Error<S::Error>> {
-    while !buf.is_empty() {
-        let n = read_some(stream, buf)?;
-        if n == 0 {
-            return Err(Error::Truncated);
-        }
-        buf = buf.get_mut(n..).unwrap_or_default();
-    }
-    Ok(())
-}
-
-/// Reads until a complete head is in `scratch[..*filled]`; returns its length and contents.
-/// Bytes after the head (the start of the body) stay in the buffer.
-fn read_head<S: Read, const H: usize>(
-    stream: &mut S,
-    scratch: &mut [u8],
-    filled: &mut usize,
-    first: bool,
-    headers: &mut ResponseHeaders,
-) -> Result<(usize, Head), Error<S::Error>> {
-    let mut scanned = 0;
-    loop {
-        let data = scratch.get(..*filled).unwrap_or_default();
-        // httparse runs only once a blank line has arrived, so one-byte reads cost O(n).
-        if has_blank_line(data, scanned)
-            && let Some(parsed) = parse_head::<S::Error, H>(data, headers)?
-        {
-            return Ok(parsed);
-        }
-        scanned = *filled;
-        let limit = scratch.len();
-        let free = scratch
-            .get_mut(*filled..)
-            .filter(|free| !free.is_empty())
-            .ok_or(Error::HeadTooLarge { limit })?;
-        match read_some(stream, free)? {
-            0 if *filled == 0 && first => return Err(Error::Closed),
-            0 => return Err(Error::Truncated),
-            n => *filled += n,
-        }
-    }
 }
 
 /// True if `data` holds `\n\n` or `\n\r\n` ending at or after `from`, after the first byte

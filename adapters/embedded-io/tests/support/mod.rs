@@ -2,6 +2,8 @@
 //! peer whose reads return 1..N bytes, and the invariants every response must keep.
 #![allow(dead_code)]
 
+pub mod cases;
+
 use std::sync::OnceLock;
 
 use base64ct::{Base64, Encoding};

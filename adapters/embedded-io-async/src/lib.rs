@@ -1,0 +1,168 @@
+//! Async HTTP/1.1 for [`wxpay-core`](wxpay_core) over any [`embedded_io_async`] stream: the
+//! twin of [`wxpay_embedded_io`] for embassy firmware (`embassy-net` sockets, `embedded-tls`).
+//!
+//! [`HttpClient`] implements the core's [`AsyncTransport`] on a stream the caller supplies. It
+//! is `#![no_std]` and allocation-free, and it shares every byte of protocol logic with the
+//! blocking crate: the request head comes from [`proto::request_bytes`], the response head,
+//! length and chunked framing from the sans-io [`proto::ResponseReader`]; this crate only does
+//! the `.await`s. So the limits, the errors ([`Error`] is the blocking crate's) and the
+//! connection-reuse rules are the blocking client's, read for read.
+//!
+//! Cancellation: a future of [`HttpClient::execute`] that is dropped before it completes
+//! hands nothing back, and leaves the client marked not reusable (the connection may hold half
+//! a request or half a response): the next call is [`Error::NotReusable`] until
+//! [`HttpClient::reconnect`] supplies a fresh stream.
+//!
+//! ```
+//! use wxpay_core::transport::{AsyncTransport, Method, Request, USER_AGENT};
+//! use wxpay_embedded_io_async::HttpClient;
+//!
+//! /// A canned peer: what the client writes is kept, the reply is read back.
+//! struct Canned { reply: &'static [u8], written: Vec<u8> }
+//! impl embedded_io_async::ErrorType for Canned { type Error = embedded_io_async::ErrorKind; }
+//! impl embedded_io_async::Read for Canned {
+//!     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+//!         let n = buf.len().min(self.reply.len());
+//!         buf[..n].copy_from_slice(&self.reply[..n]);
+//!         self.reply = &self.reply[n..];
+//!         Ok(n)
+//!     }
+//! }
+//! impl embedded_io_async::Write for Canned {
+//!     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+//!         self.written.extend_from_slice(buf);
+//!         Ok(buf.len())
+//!     }
+//!     async fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
+//! }
+//!
+//! let stream = Canned {
+//!     reply: b"HTTP/1.1 200 OK\r\nRequest-ID: 08F7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+//!     written: Vec::new(),
+//! };
+//! let mut scratch = [0u8; wxpay_embedded_io_async::RECOMMENDED_SCRATCH_LEN];
+//! let mut http: HttpClient<'_, Canned> = HttpClient::new(stream, "api.mch.weixin.qq.com", &mut scratch);
+//! let request = Request {
+//!     method: Method::Get,
+//!     target: "/v3/payscore/permissions/authorization-code/X?service_id=500001",
+//!     authorization: "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",...",
+//!     user_agent: USER_AGENT,
+//!     wechatpay_serial: Some("PUB_KEY_ID_0114232134912410000000000000001"),
+//!     body: b"",
+//! };
+//! let mut body = [0u8; 2048];
+//! let head = embassy_futures::block_on(http.execute(&request, &mut body))?;
+//! assert_eq!((head.status, &body[..head.body_len]), (200, &b"{}"[..]));
+//! assert!(http.is_reusable());
+//! # Ok::<(), wxpay_embedded_io_async::Error<embedded_io_async::ErrorKind>>(())
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
+
+use embedded_io_async::{Read, Write};
+use wxpay_core::transport::{AsyncTransport, Request, ResponseHead};
+pub use wxpay_embedded_io::{DEFAULT_MAX_HEADERS, Error, RECOMMENDED_SCRATCH_LEN, proto};
+
+/// An async HTTP/1.1 client on one connection. See the [crate docs](crate).
+///
+/// `MAX_HEADERS` bounds the header lines of a response (each slot costs two slices while a
+/// head is parsed).
+#[derive(Debug)]
+pub struct HttpClient<'a, S, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
+    stream: S,
+    host: &'a str,
+    scratch: &'a mut [u8],
+    reusable: bool,
+}
+
+impl<'a, S, const MAX_HEADERS: usize> HttpClient<'a, S, MAX_HEADERS> {
+    /// A client that sends `Host: host` over `stream`, a fresh connection. `scratch` holds the
+    /// request head while it is written and the response head while it is read; its length is
+    /// the limit of both (see [`RECOMMENDED_SCRATCH_LEN`]).
+    pub fn new(stream: S, host: &'a str, scratch: &'a mut [u8]) -> Self {
+        HttpClient {
+            stream,
+            host,
+            scratch,
+            reusable: true,
+        }
+    }
+
+    /// True when the next request may go over the same connection: the last response was
+    /// complete, delimited by length or chunks, without `Connection: close` or stray bytes,
+    /// and its future was not dropped half way.
+    pub fn is_reusable(&self) -> bool {
+        self.reusable
+    }
+
+    /// Replaces the connection with a fresh one and hands back the old one, for the caller to
+    /// close.
+    pub fn reconnect(&mut self, stream: S) -> S {
+        self.reusable = true;
+        core::mem::replace(&mut self.stream, stream)
+    }
+
+    /// The stream, e.g. to set a timeout.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// Gives back the stream.
+    pub fn into_inner(self) -> S {
+        self.stream
+    }
+}
+
+impl<S: Read + Write, const MAX_HEADERS: usize> AsyncTransport for HttpClient<'_, S, MAX_HEADERS> {
+    type Error = Error<S::Error>;
+
+    async fn execute(
+        &mut self,
+        request: &Request<'_>,
+        response_body: &mut [u8],
+    ) -> Result<ResponseHead, Self::Error> {
+        if !self.reusable {
+            return Err(Error::NotReusable);
+        }
+        // Until this exchange ends cleanly (an error, or the future dropped at any await), the
+        // connection is in an unknown state.
+        self.reusable = false;
+        let [first, second] = proto::request_bytes(self.scratch, self.host, request)?;
+        write_all(&mut self.stream, first).await?;
+        write_all(&mut self.stream, second).await?;
+        self.stream.flush().await.map_err(Error::Io)?;
+        let mut head = ResponseHead::default();
+        let mut reader = proto::ResponseReader::<MAX_HEADERS>::new();
+        loop {
+            let buf = reader.buffer(self.scratch, response_body)?;
+            let n = self.stream.read(buf).await.map_err(Error::Io)?;
+            if let Some(reusable) = reader.advance(n, self.scratch, response_body, &mut head)? {
+                self.reusable = reusable;
+                return Ok(head);
+            }
+        }
+    }
+}
+
+/// `write_all` without the panic on `Ok(0)` that embedded-io-async's default has.
+async fn write_all<S: Write>(stream: &mut S, mut data: &[u8]) -> Result<(), Error<S::Error>> {
+    while !data.is_empty() {
+        let n = stream.write(data).await.map_err(Error::Io)?;
+        data = data
+            .get(n..)
+            .filter(|_| n > 0)
+            .ok_or(Error::StreamMisbehaved)?;
+    }
+    Ok(())
+}
