@@ -32,6 +32,7 @@ mod transport;
 
 pub use callbacks::CallbackMessage;
 pub use faults::Fault;
+pub use handlers::serviceorder::OrderRefusal;
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
 /// The demo identity the emulator serves by default. TEST ONLY keys (see `keys/README.md`).
@@ -175,6 +176,7 @@ pub struct Emulator {
     apiv3_key: ApiV3Key,
     callbacks: Mutex<Vec<CallbackMessage>>,
     callback_dir: Mutex<Option<PathBuf>>,
+    orders: Mutex<handlers::serviceorder::Orders>,
 }
 
 impl fmt::Debug for Emulator {
@@ -233,6 +235,7 @@ impl Emulator {
             apiv3_key: ApiV3Key::from_text(demo::APIV3_KEY).expect("32-byte demo key"),
             callbacks: Mutex::new(Vec::new()),
             callback_dir: Mutex::new(None),
+            orders: Mutex::new(handlers::serviceorder::Orders::default()),
         }
     }
 

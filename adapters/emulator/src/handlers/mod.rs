@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
 pub(crate) mod permissions;
+pub(crate) mod serviceorder;
 
 /// An authenticated API request, split for routing.
 pub(crate) struct ApiCall<'a> {
