@@ -18,6 +18,8 @@
 //! - [`http_response`]: three bytes of settings (read sizes, body and scratch buffer sizes),
 //!   then the bytes the peer sends.
 //! - [`json_writer`], one string per line: `key\nvalue\nkey\nvalue…`.
+//! - [`serviceorder_record`] and [`serviceorder_body_roundtrip`] take the raw JSON body;
+//!   [`serviceorder_callback`] head lines and a body, like [`callback`].
 
 use std::cell::Cell;
 use std::string::String;
@@ -40,10 +42,12 @@ use wxpay_core::{Call, Error, Method, ResponseHeaders};
 mod callback;
 mod http;
 mod json_writer;
+mod serviceorder;
 
 pub use callback::{FUZZ_APIV3_KEY, callback, callback_payload};
 pub use http::http_response;
 pub use json_writer::json_writer;
+pub use serviceorder::{serviceorder_body_roundtrip, serviceorder_callback, serviceorder_record};
 
 /// The serial under which [`MarkerVerifier`] accepts signatures in [`verify`].
 pub const FUZZ_SERIAL: &str = "PUB_KEY_ID_0114232134912410000000000000";
