@@ -765,3 +765,42 @@ fn an_answer_for_another_order_is_a_verification_failure() {
         .expect("honest again");
     assert_eq!(mine.state, OrderState::Created);
 }
+
+#[test]
+fn the_test_hooks_over_http() {
+    let sandbox = Sandbox::start();
+    let mut client = sandbox.client(Timeouts::default());
+    let mut work = vec![0u8; WORK];
+    let no = "RENT-HOOK-0001";
+    order_at(&sandbox, &mut client, no, At::Created);
+    let error_code = |body: &str| json_field(body, "code");
+    #[rustfmt::skip]
+    let refusals: &[(&str, String, u16, &str)] = &[
+        ("confirm",   format!(r#"{{"out_order_no":"{no}"}}"#),            400, "PARAM_ERROR"),
+        ("collect",   String::from("{}"),                                  400, "PARAM_ERROR"),
+        ("deducting", format!(r#"{{"out_order_no":"{no}"}}"#),            400, "PARAM_ERROR"),
+        ("expire",    String::from(r#"{"out_order_no":"NO-SUCH-ORDER"}"#), 404, "ORDER_NOT_EXIST"),
+        ("collect",   format!(r#"{{"out_order_no":"{no}"}}"#),            400, "INVALID_ORDER_STATE"),
+        ("nope",      format!(r#"{{"out_order_no":"{no}"}}"#),            404, "NOT_FOUND"),
+    ];
+    for (name, json, status, code) in refusals {
+        let (got, body) = hook(&sandbox, name, json);
+        assert_eq!(
+            (got, error_code(&body)),
+            (*status, (*code).to_owned()),
+            "{name} {json}"
+        );
+    }
+    let (status, body) = hook(&sandbox, "expire", &format!(r#"{{"out_order_no":"{no}"}}"#));
+    assert_eq!(status, 204, "{body}");
+    let order = client.call(&query(no), &mut work).expect("query");
+    assert_eq!(order.state, OrderState::Expired);
+    assert_eq!(
+        sandbox.emulator.service_order(no).map(|o| o.state),
+        Some(OrderState::Expired)
+    );
+    assert!(
+        sandbox.emulator.callbacks().is_empty(),
+        "expiry sends no callback"
+    );
+}
