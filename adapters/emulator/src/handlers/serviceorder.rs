@@ -15,7 +15,11 @@
 //!
 //! Anything else is `400 INVALID_ORDER_STATE`, or `ORDER_CANCELED` for a `REVOKED` order and
 //! `ORDER_DONE` for a `DONE` one; an unknown order (or one under another `appid` /
-//! `service_id`) is `404 ORDER_NOT_EXIST`.
+//! `service_id`) is `404 ORDER_NOT_EXIST`. Create is idempotent for an identical body; the same
+//! `out_order_no` with other parameters is `400 INVALID_REQUEST`; `need_user_confirm: false` is
+//! `403 NO_AUTH` (the emulated service is need-confirm). Bodies are read strictly (an unknown
+//! field is `400 PARAM_ERROR`, as is any broken rule, an inconsistent `total_amount`, a total
+//! over the `risk_fund` of a deposit-waiver service, or a modify that raises the amount).
 //!
 //! Test hooks (`POST`, JSON body, outside the signed API):
 //!
