@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Firmware: build the Cortex-M4 example (six variants), run each on QEMU mps2-an386 with
-# semihosting, fail on any error, and print the size and instruction-count report.
-# Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size) by apt-get,
-# the thumbv7em-none-eabihf target by rustup.
+# semihosting, fail on any error, and print the size and instruction-count report. Also builds
+# the core (software RSA included) and the embedded-io adapter for Cortex-M0+ and RISC-V, and
+# links the no-allocator proof for all three targets.
+# Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size, llvm-nm) by
+# apt-get, the thumbv7em-none-eabihf, thumbv6m-none-eabi and riscv32imc-unknown-none-elf
+# targets by rustup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
@@ -19,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 qemu-system-arm --version | head -1
-rustup target add thumbv7em-none-eabihf
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf
 
 step "firmware: format and clippy"
 (
@@ -29,5 +32,28 @@ step "firmware: format and clippy"
   cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
 )
 
+step "core: the fixed-size RSA provider (rsa-fixed), which no workspace member enables"
+cargo test --locked -p wxpay-core --features rsa-fixed --lib crypto::rsa_fixed
+cargo clippy --locked -p wxpay-core --all-targets --features rsa-fixed -- -D warnings
+
+step "firmware: core + embedded-io with software RSA for Cortex-M0+ and RISC-V"
+for target in thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
+  cargo build --release --locked -p wxpay-core -p wxpay-embedded-io \
+    --features wxpay-core/rsa-fixed,wxpay-core/callback --target "$target"
+done
+
+step "firmware: no-allocator link proof (Cortex-M4, Cortex-M0+, RISC-V)"
+(
+  cd tests/link-proof
+  cargo clippy --release --locked -- -D warnings
+  for target in thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
+    cargo build --release --locked --target "$target"
+  done
+)
+
 step "firmware: build, run every variant on QEMU, report"
 timeout 1200 python3 firmware/report.py --check
+
+step "firmware: the query over UART0 to the emulator (QEMU -serial tcp:127.0.0.1:PORT)"
+# report.py built firmware/target/thumbv7em-none-eabihf/release/uart_query.
+timeout 900 cargo test --locked -p wxpay-emulator --test firmware_uart -- --ignored

@@ -17,7 +17,9 @@ gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "wxpay_wasm.wasm: $raw bytes raw, $gz bytes gzip -9"
 # Budget: catches the two regressions seen so far (LTO lost to an rlib crate-type: 293 kB;
 # relocations left uncompressed: 258 kB). Raise it in review when the module grows for a reason.
-budget=250000
+# Raised from 250 kB to 370 kB for the seven service-order calls (issue 14): 355,115 bytes raw,
+# 135,392 gzip -9, against 259,167 / 103,338 with the permissions family alone.
+budget=370000
 if ((raw > budget)); then
   echo "wxpay_wasm.wasm is $raw bytes, over the budget of $budget (README, WASM)" >&2
   exit 1
@@ -28,4 +30,4 @@ if ((node_major < 20)); then
   echo "the WASM test needs Node 20 or later, found $(node --version)" >&2
   exit 1
 fi
-node --test adapters/wasm/js/test.mjs
+node --test adapters/wasm/js/loader.test.mjs adapters/wasm/js/test.mjs

@@ -16,7 +16,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
-use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::api::permissions::{
+    PreAuthorization, QueryByCode, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+};
 use wxpay_core::callback::{self, ApiV3Key};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_core::sign::Signer;
@@ -45,6 +47,11 @@ fn main() {
     let platform_pub_pem = read(&format!("{KEYS}/platform_pub.pem"));
     write(&out, "merchant_key.der", &pem_to_der(&merchant_pem));
     write(&out, "platform_pub.der", &pem_to_der(&platform_pub_pem));
+    write_raw_keys(
+        &out,
+        &pem_to_der(&merchant_pem),
+        &pem_to_der(&platform_pub_pem),
+    );
 
     // The response, signed as WeChat Pay would sign it.
     let mut platform = RsaSigner::from_pem(&platform_pem, PUB_KEY_ID).expect("platform key");
@@ -239,7 +246,13 @@ fn main() {
             "family_by_code.request.http",
             "Variant 5's query by code, made after the four family calls.",
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        RAW_PARTS
+            .iter()
+            .map(|(name, file)| (*name, *file, "A raw key component, big-endian.")),
+    ) {
         writeln!(fixture, "/// {doc}\npub const {name}: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\"));").expect("string");
     }
     write(&out, "fixture.rs", fixture.as_bytes());
@@ -353,48 +366,41 @@ fn run_family(family: &[Vec<u8>; 4], by_code: &[u8], platform_pub_pem: &str) -> 
     };
     next(&mut client, &family[0]);
     let token = client
-        .pre_authorize(
-            &PreAuthorization {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                authorization_code: NEW_AUTHORIZATION_CODE,
-                notify_url: Some(NOTIFY_URL),
-            },
+        .call(
+            &PreAuthorization::new(SERVICE_ID, APPID, NEW_AUTHORIZATION_CODE, Some(NOTIFY_URL))
+                .expect("fits"),
             &mut body,
         )
         .expect("pre-authorise");
     assert_eq!(token.as_str(), APPLY_PERMISSIONS_TOKEN);
     next(&mut client, &family[1]);
     let record = client
-        .authorization_by_openid(OPENID, APPID, SERVICE_ID, &mut body)
+        .call(
+            &QueryByOpenid::new(OPENID, APPID, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query by openid");
     assert_eq!(record.openid.as_deref(), Some(OPENID));
     next(&mut client, &family[2]);
     client
-        .terminate_by_code(
-            AUTHORIZATION_CODE,
-            &TerminateByCode {
-                service_id: SERVICE_ID,
-                reason: TERMINATE_REASON,
-            },
+        .call(
+            &TerminateByCode::new(AUTHORIZATION_CODE, SERVICE_ID, TERMINATE_REASON).expect("fits"),
             &mut body,
         )
         .expect("terminate by code");
     next(&mut client, &family[3]);
     client
-        .terminate_by_openid(
-            OPENID,
-            &TerminateByOpenid {
-                service_id: SERVICE_ID,
-                appid: APPID,
-                reason: TERMINATE_REASON,
-            },
+        .call(
+            &TerminateByOpenid::new(OPENID, APPID, SERVICE_ID, TERMINATE_REASON).expect("fits"),
             &mut body,
         )
         .expect("terminate by openid");
     next(&mut client, by_code);
     let record = client
-        .authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("query by code");
     assert_eq!(record.service_id.as_str(), SERVICE_ID);
     next(&mut client, b"-");
@@ -427,7 +433,10 @@ fn run_client<S: Signer>(signer: S, response: &[u8], platform_pub_pem: &str) -> 
     .expect("client");
     let mut body = [0u8; 2048];
     let record: AuthorizationRecord = client
-        .authorization_by_code(AUTHORIZATION_CODE, SERVICE_ID, &mut body)
+        .call(
+            &QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID).expect("fits"),
+            &mut body,
+        )
         .expect("the prepared response verifies and parses on the host");
     assert_eq!(
         record.authorization_code.as_deref(),
@@ -475,6 +484,42 @@ impl embedded_io::Write for Recorder {
     fn flush(&mut self) -> Result<(), Self::Error> {
         Ok(())
     }
+}
+
+/// The raw big-endian key components the device is provisioned with: (constant, file).
+const RAW_PARTS: &[(&str, &str)] = &[
+    ("MERCHANT_N", "merchant.n"),
+    ("MERCHANT_E", "merchant.e"),
+    ("MERCHANT_P", "merchant.p"),
+    ("MERCHANT_Q", "merchant.q"),
+    ("MERCHANT_DP", "merchant.dp"),
+    ("MERCHANT_DQ", "merchant.dq"),
+    ("MERCHANT_QINV", "merchant.qinv"),
+    ("PLATFORM_N", "platform.n"),
+    ("PLATFORM_E", "platform.e"),
+];
+
+/// Splits the merchant key (PKCS#8) and the platform public key (SPKI) into raw components.
+fn write_raw_keys(out: &Path, merchant_pkcs8: &[u8], platform_spki: &[u8]) {
+    use pkcs1::der::Decode;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(merchant_pkcs8).expect("PKCS#8");
+    let key = pkcs1::RsaPrivateKeyRef::from_der(info.private_key.as_bytes()).expect("PKCS#1");
+    for (file, part) in [
+        ("merchant.n", key.modulus),
+        ("merchant.e", key.public_exponent),
+        ("merchant.p", key.prime1),
+        ("merchant.q", key.prime2),
+        ("merchant.dp", key.exponent1),
+        ("merchant.dq", key.exponent2),
+        ("merchant.qinv", key.coefficient),
+    ] {
+        write(out, file, part.as_bytes());
+    }
+    let spki = pkcs8::spki::SubjectPublicKeyInfoRef::from_der(platform_spki).expect("SPKI");
+    let key = pkcs1::RsaPublicKeyRef::from_der(spki.subject_public_key.as_bytes().expect("bits"))
+        .expect("PKCS#1 public key");
+    write(out, "platform.n", key.modulus.as_bytes());
+    write(out, "platform.e", key.public_exponent.as_bytes());
 }
 
 /// The DER inside a PEM block (PKCS#8 or SPKI).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora under fuzz/corpus/<target>/ from ../shared/vectors/vectors.json,
+"""Writes the seed corpora under fuzz/corpus/<target>/ from tests/vectors/vectors.json,
 emulator-like bodies and edge cases. Input formats: see tests/src/fuzz_harness.rs.
 
 Run from anywhere: python3 fuzz/make_seeds.py. It only adds or overwrites its own `seed-*`
@@ -11,7 +11,7 @@ import json
 import pathlib
 
 FUZZ = pathlib.Path(__file__).resolve().parent
-VECTORS = json.loads((FUZZ / "../../shared/vectors/vectors.json").read_text())
+VECTORS = json.loads((FUZZ / "../tests/vectors/vectors.json").read_text())
 KEYS = VECTORS["keys"]
 NOW = "1554208460"
 SERIAL = "PUB_KEY_ID_0114232134912410000000000000"  # FUZZ_SERIAL in the harness

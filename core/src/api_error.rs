@@ -13,9 +13,30 @@ pub const CODE_CAPACITY: usize = 32;
 pub const MESSAGE_CAPACITY: usize = 256;
 /// Capacity of `Request-ID`.
 pub const REQUEST_ID_CAPACITY: usize = 64;
+/// Capacity of `sign_information.method`.
+pub const SIGN_METHOD_CAPACITY: usize = 8;
+/// Capacity of `sign_information.url`; a longer one is cut at a character boundary.
+pub const SIGN_URL_CAPACITY: usize = 128;
+
+/// What a `SIGN_ERROR` answer says the server checked (`detail.sign_information`): compare it
+/// with what was signed to find why a signature is refused. Kept small (one-byte lengths):
+/// it rides in every [`ApiError`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SignInformation {
+    /// The method the server saw.
+    pub method: String<SIGN_METHOD_CAPACITY, u8>,
+    /// The path and query the server saw (cut at [`SIGN_URL_CAPACITY`] bytes).
+    pub url: String<SIGN_URL_CAPACITY, u8>,
+    /// True when `url` was cut short.
+    pub url_truncated: bool,
+    /// Length of the message the server verified the signature over.
+    pub sign_message_length: Option<u32>,
+}
 
 /// Error codes seen on the Payscore APIs (PROTOCOL.md §4), so callers need not compare strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `PARAM_ERROR`
@@ -72,6 +93,7 @@ impl ErrorCode {
 
 /// A non-2xx answer from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
@@ -86,6 +108,8 @@ pub struct ApiError {
     /// True when the response carried `Wechatpay-*` headers and they verified. Error
     /// responses are often unsigned, so this is information, not a precondition.
     pub signature_verified: bool,
+    /// `detail.sign_information` of a `SIGN_ERROR` answer, when it has one.
+    pub sign_information: Option<SignInformation>,
 }
 
 impl ApiError {
@@ -99,6 +123,7 @@ impl ApiError {
             message_truncated: false,
             request_id: headers.request_id.clone(),
             signature_verified: false,
+            sign_information: None,
         };
         let mut code = None;
         let mut message = None;
@@ -119,6 +144,9 @@ impl ApiError {
                 if let Some((text, truncated)) = message {
                     error.message = text;
                     error.message_truncated = truncated;
+                }
+                if error.code() == ErrorCode::SignError {
+                    error.sign_information = sign_information(body);
                 }
             }
             _ => {
@@ -165,10 +193,58 @@ impl ApiError {
     }
 }
 
-/// Writes server-supplied text on one line: control characters are shown as spaces.
+impl core::error::Error for ApiError {}
+
+/// `detail.sign_information` of an error body; `None` when absent or not the documented shape
+/// (the rest of the error stands either way).
+fn sign_information(body: &[u8]) -> Option<SignInformation> {
+    let mut info: Option<SignInformation> = None;
+    let parsed = Reader::object(body, |key, r| match key {
+        "detail" if info.is_none() => r.read_object("detail", |key, r| match key {
+            "sign_information" if info.is_none() => {
+                let mut found = SignInformation::default();
+                r.read_object("sign_information", |key, r| match key {
+                    "method" => {
+                        let (text, _) = r.read_str_truncating::<SIGN_METHOD_CAPACITY>("method")?;
+                        found.method = String::try_from(text.as_str()).unwrap_or_default();
+                        Ok(())
+                    }
+                    "url" => {
+                        let (text, cut) = r.read_str_truncating::<SIGN_URL_CAPACITY>("url")?;
+                        found.url = String::try_from(text.as_str()).unwrap_or_default();
+                        found.url_truncated = cut;
+                        Ok(())
+                    }
+                    "sign_message_length" => {
+                        let len = r.read_i64("sign_message_length")?;
+                        found.sign_message_length = u32::try_from(len).ok();
+                        Ok(())
+                    }
+                    _ => r.skip_value(),
+                })?;
+                info = Some(found);
+                Ok(())
+            }
+            _ => r.skip_value(),
+        }),
+        _ => r.skip_value(),
+    });
+    parsed.ok().and(info)
+}
+
+/// True for characters that must not reach a terminal or log line from a server: control
+/// characters, and the Unicode bidi and format characters that reorder or hide text
+/// (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF).
+pub fn is_unsafe_in_one_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Writes server-supplied text on one line: control, bidi and format characters are shown as
+/// spaces.
 fn write_one_line(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     for c in text.chars() {
-        fmt::Write::write_char(f, if c.is_control() { ' ' } else { c })?;
+        fmt::Write::write_char(f, if is_unsafe_in_one_line(c) { ' ' } else { c })?;
     }
     Ok(())
 }
@@ -187,6 +263,19 @@ impl fmt::Display for ApiError {
             if self.message_truncated {
                 f.write_str("…")?;
             }
+        }
+        if let Some(info) = &self.sign_information {
+            f.write_str(" (sign_information: method ")?;
+            write_one_line(f, &info.method)?;
+            f.write_str(", url ")?;
+            write_one_line(f, &info.url)?;
+            if info.url_truncated {
+                f.write_str("…")?;
+            }
+            if let Some(len) = info.sign_message_length {
+                write!(f, ", sign_message_length {len}")?;
+            }
+            f.write_str(")")?;
         }
         match &self.request_id {
             Some(id) => {
@@ -260,6 +349,69 @@ mod tests {
             e.to_string(),
             "API error: HTTP 400 A  B: m   (Request-ID x   [2J)"
         );
+    }
+
+    /// `ClientError` holds `ApiError` by value (clippy.toml: large-error-threshold 640).
+    #[test]
+    fn api_error_stays_small() {
+        assert!(
+            core::mem::size_of::<ApiError>() <= 560,
+            "{}",
+            core::mem::size_of::<ApiError>()
+        );
+    }
+
+    #[test]
+    fn sign_error_shows_sign_information() {
+        #[rustfmt::skip]
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#"{"code":"SIGN_ERROR","message":"m","detail":{"detail":{"issue":"sign not match"},"field":"signature","sign_information":{"method":"POST","sign_message_length":151,"truncated_sign_message":"POST\n/v3/x\n","url":"/v3/x?a=1"}}}"#,
+             Some(" (sign_information: method POST, url /v3/x?a=1, sign_message_length 151)")),
+            (r#"{"detail":{"sign_information":{"url":"/v3/y\u202e\n"}},"code":"SIGN_ERROR"}"#,
+             Some(" (sign_information: method , url /v3/y  )")),
+            (r#"{"code":"SIGN_ERROR","message":"m"}"#, None),
+            (r#"{"code":"SIGN_ERROR","detail":{"sign_information":"not an object"}}"#, None),
+            (r#"{"code":"SIGN_ERROR","detail":{"sign_information":{"sign_message_length":"x"}}}"#, None),
+            (r#"{"code":"PARAM_ERROR","detail":{"sign_information":{"method":"GET","url":"/v3/x"}}}"#, None),
+        ];
+        for (body, shown) in cases {
+            let e = ApiError::from_response(401, &headers(), body.as_bytes());
+            assert!(!e.code.is_empty(), "{body}: the code stands");
+            let text = e.to_string();
+            match shown {
+                Some(part) => assert!(text.contains(part), "{text}"),
+                None => {
+                    assert!(e.sign_information.is_none(), "{body}");
+                    assert!(!text.contains("sign_information"), "{text}");
+                }
+            }
+        }
+    }
+
+    /// Bidi and format characters reorder or hide text on a terminal: a server could make a
+    /// line read as something else. Each is shown as a space.
+    #[test]
+    fn display_drops_bidi_and_format_characters() {
+        #[rustfmt::skip]
+        let cases: &[(char, bool)] = &[
+            ('\u{200A}', false), ('\u{200B}', true), ('\u{200D}', true), ('\u{200F}', true),
+            ('\u{2010}', false), ('\u{2029}', false), ('\u{202A}', true), ('\u{202E}', true),
+            ('\u{202F}', false), ('\u{2065}', false), ('\u{2066}', true), ('\u{2069}', true),
+            ('\u{206A}', false), ('\u{FEFF}', true),  ('\u{FEFE}', false), ('中', false),
+            ('\n', true), ('\u{7f}', true), ('a', false),
+        ];
+        for (c, unsafe_) in cases {
+            assert_eq!(is_unsafe_in_one_line(*c), *unsafe_, "{:04X}", u32::from(*c));
+            let body = format!(r#"{{"code":"A","message":"x{c}y"}}"#);
+            let shown = ApiError::from_response(400, &ResponseHeaders::default(), body.as_bytes())
+                .to_string();
+            let want = if *unsafe_ { " ".into() } else { c.to_string() };
+            assert!(shown.contains(&format!("x{want}y")), "{shown:?}");
+        }
+        let mut h = ResponseHeaders::default();
+        h.capture("Request-ID", "id\u{202E}gpj.exe".as_bytes());
+        let e = ApiError::from_response(400, &h, b"{}");
+        assert!(e.to_string().ends_with("(Request-ID id gpj.exe)"), "{e}");
     }
 
     #[test]

@@ -71,6 +71,7 @@ impl fmt::Debug for ApiV3Key {
 
 /// Why a callback was refused. Whatever the variant, nothing in it may be acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum CallbackError {
     /// The `Wechatpay-*` headers did not verify over the raw body.
@@ -203,28 +204,54 @@ impl UserServiceEvent {
     }
 }
 
-/// What the callback says happened. `P` and `D` are the fee-item capacities of the order the
-/// service-order events carry (see [`ServiceOrder`]).
+/// What the callback says happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // the order is the event; boxing needs an allocator
-pub enum Event<'b, const P: usize = 100, const D: usize = 30> {
+pub enum Event<'b> {
     /// `PAYSCORE.USER_OPEN_SERVICE`: the user authorised.
     UserOpenService(UserServiceEvent),
     /// `PAYSCORE.USER_CLOSE_SERVICE`: the user (or merchant) ended the authorization.
     UserCloseService(UserServiceEvent),
     /// `PAYSCORE.USER_CONFIRM`: the user confirmed a need-confirm order (state `DOING`,
     /// `state_description` `USER_CONFIRM`): release the item.
-    UserConfirm(ServiceOrder<P, D>),
+    UserConfirm(OrderEvent<'b>),
     /// `PAYSCORE.USER_PAID`: WeChat collected the money after complete (state `DONE`,
     /// `collection.state` `USER_PAID`).
-    UserPaid(ServiceOrder<P, D>),
+    UserPaid(OrderEvent<'b>),
     /// Any other event type: the decrypted bytes, verified and authenticated, unparsed.
     Other(&'b [u8]),
 }
 
+/// The service order a `USER_CONFIRM` / `USER_PAID` callback carries: authenticated,
+/// decrypted and checked to be one JSON object, parsed when asked for with the capacities the
+/// caller picks. A host takes [`OrderEvent::order`] (any documented order); firmware that
+/// knows its tariff takes `order_with::<4, 2>()` and keeps a 30 KiB order off its stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderEvent<'b> {
+    plaintext: &'b [u8],
+}
+
+impl<'b> OrderEvent<'b> {
+    /// The order, with capacities for any documented answer.
+    pub fn order(&self) -> Result<ServiceOrder, ParseError> {
+        ServiceOrder::from_json(self.plaintext)
+    }
+
+    /// The order with `P` fee items and `D` discounts at most: more is `TooMany`, never a cut.
+    pub fn order_with<const P: usize, const D: usize>(
+        &self,
+    ) -> Result<ServiceOrder<P, D>, ParseError> {
+        ServiceOrder::from_json(self.plaintext)
+    }
+
+    /// The decrypted JSON, as received.
+    pub fn plaintext(&self) -> &'b [u8] {
+        self.plaintext
+    }
+}
+
 /// A verified, decrypted callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification<'b, const P: usize = 100, const D: usize = 30> {
+pub struct Notification<'b> {
     /// `id`: the notification id; WeChat Pay re-sends an unacknowledged callback with the same
     /// id, so handling must be idempotent per id (see [`RecentIds`]).
     pub id: String<64>,
@@ -235,7 +262,7 @@ pub struct Notification<'b, const P: usize = 100, const D: usize = 30> {
     /// `resource.original_type`, e.g. `payscore`.
     pub original_type: Option<String<32>>,
     /// The event.
-    pub event: Event<'b, P, D>,
+    pub event: Event<'b>,
 }
 
 /// Whether a notification id was handled before.
@@ -389,6 +416,12 @@ fn parse_envelope(body: &[u8], work: &mut [u8]) -> Result<Envelope, CallbackErro
     }
 }
 
+/// A service-order payload: one well-formed JSON object (parsed into an order on demand).
+fn order_event(plaintext: &[u8]) -> Result<OrderEvent<'_>, CallbackError> {
+    Reader::document(plaintext, false, |r| r.skip_value()).map_err(CallbackError::Payload)?;
+    Ok(OrderEvent { plaintext })
+}
+
 /// Verifies, decrypts and parses a callback. `work` must hold the base64 ciphertext (its
 /// decoded plaintext is left there, and `Event::Other` borrows it).
 pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
@@ -399,19 +432,6 @@ pub fn verify_and_decrypt<'b, V: Verifier, const N: usize>(
     key: &ApiV3Key,
     work: &'b mut [u8],
 ) -> Result<Notification<'b>, CallbackError> {
-    verify_and_decrypt_with(keys, headers, body, now, key, work)
-}
-
-/// [`verify_and_decrypt`] with orders of other fee-item capacities (firmware): an order with
-/// more items than `P` / `D` is `Payload(TooMany)`, never a cut.
-pub fn verify_and_decrypt_with<'b, V: Verifier, const N: usize, const P: usize, const D: usize>(
-    keys: &PlatformKeys<V, N>,
-    headers: &ResponseHeaders,
-    body: &[u8],
-    now: i64,
-    key: &ApiV3Key,
-    work: &'b mut [u8],
-) -> Result<Notification<'b, P, D>, CallbackError> {
     verify_response(keys, headers, body, now).map_err(CallbackError::Verify)?;
     let env = parse_envelope(body, work)?;
     let missing = |field| CallbackError::Envelope(ParseError::MissingField { field });
@@ -442,12 +462,8 @@ pub fn verify_and_decrypt_with<'b, V: Verifier, const N: usize, const P: usize, 
         USER_CLOSE_SERVICE => Event::UserCloseService(
             UserServiceEvent::from_json(plaintext).map_err(CallbackError::Payload)?,
         ),
-        USER_CONFIRM => {
-            Event::UserConfirm(ServiceOrder::from_json(plaintext).map_err(CallbackError::Payload)?)
-        }
-        USER_PAID => {
-            Event::UserPaid(ServiceOrder::from_json(plaintext).map_err(CallbackError::Payload)?)
-        }
+        USER_CONFIRM => Event::UserConfirm(order_event(plaintext)?),
+        USER_PAID => Event::UserPaid(order_event(plaintext)?),
         _ => Event::Other(plaintext),
     };
     Ok(Notification {
@@ -626,7 +642,7 @@ mod tests {
     fn service_order_events_carry_the_order() {
         let key = ApiV3Key::from_text("0123456789abcdef0123456789abcdef")
             .unwrap_or_else(|e| std::panic!("{e}"));
-        let keys = PlatformKeys::with_key("PUB_KEY_ID_1", AcceptAll)
+        let keys: PlatformKeys<AcceptAll> = PlatformKeys::with_key("PUB_KEY_ID_1", AcceptAll)
             .unwrap_or_else(|e| std::panic!("{e}"));
         let order = crate::api::serviceorder::tests::ORDER;
         for event_type in [USER_CONFIRM, USER_PAID] {
@@ -641,55 +657,52 @@ mod tests {
                 &mut work,
             );
             let n = n.unwrap_or_else(|e| std::panic!("{event_type}: {e}"));
-            let order = match (&n.event, event_type) {
-                (Event::UserConfirm(o), USER_CONFIRM) | (Event::UserPaid(o), USER_PAID) => o,
+            let event = match (&n.event, event_type) {
+                (Event::UserConfirm(o), USER_CONFIRM) | (Event::UserPaid(o), USER_PAID) => *o,
                 _ => std::panic!("{event_type}: {:?}", n.event),
             };
-            assert_eq!(order.out_order_no.as_str(), "RENT-0001");
+            let order = event.order().map(|o| o.out_order_no);
+            assert_eq!(order.as_deref(), Ok("RENT-0001"));
             // Firmware capacities: the same order fits in <1, 1>; <0, 0> refuses, never cuts.
-            let mut work = vec![0u8; 4096];
-            let small = verify_and_decrypt_with::<_, 2, 1, 1>(
-                &keys,
-                &headers,
-                body.as_bytes(),
-                1_767_247_500,
-                &key,
-                &mut work,
-            );
-            assert!(small.is_ok());
-            let mut work = vec![0u8; 4096];
-            let tiny = verify_and_decrypt_with::<_, 2, 0, 0>(
-                &keys,
-                &headers,
-                body.as_bytes(),
-                1_767_247_500,
-                &key,
-                &mut work,
-            );
+            assert!(event.order_with::<1, 1>().is_ok());
             assert_eq!(
-                tiny.map(|_| ()),
-                Err(CallbackError::Payload(ParseError::TooMany {
+                event.order_with::<0, 0>().map(|_| ()),
+                Err(ParseError::TooMany {
                     field: "post_payments",
                     max: 0
-                }))
+                })
             );
         }
+        // Not an object: refused at once. An object that is no order: refused when parsed.
+        let (headers, body) = callback(USER_PAID, "not json", &key);
+        let mut work = vec![0u8; 4096];
+        let n = verify_and_decrypt(
+            &keys,
+            &headers,
+            body.as_bytes(),
+            1_767_247_500,
+            &key,
+            &mut work,
+        );
+        assert_eq!(
+            n.map(|_| ()),
+            Err(CallbackError::Payload(ParseError::NotAnObject))
+        );
         let (headers, body) = callback(USER_PAID, r#"{"out_order_no":"x"}"#, &key);
         let mut work = vec![0u8; 4096];
-        assert_eq!(
-            verify_and_decrypt(
-                &keys,
-                &headers,
-                body.as_bytes(),
-                1_767_247_500,
-                &key,
-                &mut work
-            )
-            .map(|_| ()),
-            Err(CallbackError::Payload(ParseError::MissingField {
-                field: "appid"
-            }))
+        let n = verify_and_decrypt(
+            &keys,
+            &headers,
+            body.as_bytes(),
+            1_767_247_500,
+            &key,
+            &mut work,
         );
+        let order = match n.map(|n| n.event) {
+            Ok(Event::UserPaid(o)) => o.order().map(|_| ()),
+            other => std::panic!("{other:?}"),
+        };
+        assert_eq!(order, Err(ParseError::MissingField { field: "appid" }));
     }
 
     #[test]

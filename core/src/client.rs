@@ -387,6 +387,7 @@ where
 /// of a record query is larger still, so boxing it would save no stack.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ClientError<T> {
     /// The request could not be built (bad input, small buffer, signer or nonce failure).
@@ -459,7 +460,20 @@ impl<T: fmt::Display> fmt::Display for ClientError<T> {
     }
 }
 
-impl<T: fmt::Debug + fmt::Display> core::error::Error for ClientError<T> {}
+/// `source()` is the core error inside (request, API, verification, parse). A transport's
+/// error is shown in the line but not chained: `T` need not implement `Error` (no_std
+/// transports often use `&'static str`).
+impl<T: fmt::Debug + fmt::Display> core::error::Error for ClientError<T> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ClientError::Request(e) => Some(e),
+            ClientError::Api(e) => Some(e),
+            ClientError::Verify { error, .. } => Some(error),
+            ClientError::Parse { error, .. } => Some(error),
+            ClientError::Transport(_) => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -752,5 +766,33 @@ mod tests {
                 request_id: heapless::String::try_from("REQ-1").ok()
             })
         );
+    }
+
+    #[test]
+    fn client_errors_chain_their_source() {
+        use core::error::Error as _;
+        use std::string::ToString;
+        let api = crate::api_error::ApiError::from_response(
+            404,
+            &crate::ResponseHeaders::default(),
+            b"{}",
+        );
+        #[rustfmt::skip]
+        let cases: &[(ClientError<&str>, Option<&str>)] = &[
+            (ClientError::Request(Error::Random), Some("the random source failed")),
+            (ClientError::Api(api.clone()),       Some("API error: HTTP 404: {} (no Request-ID)")),
+            (ClientError::Verify { error: VerifyError::BadSignature, request_id: None },
+                                                  Some("signature does not match")),
+            (ClientError::Parse { error: ParseError::NotAnObject, request_id: None },
+                                                  Some(&ParseError::NotAnObject.to_string())),
+            (ClientError::Transport("refused"),   None),
+        ];
+        for (error, source) in cases {
+            assert_eq!(
+                error.source().map(|s| s.to_string()).as_deref(),
+                *source,
+                "{error}"
+            );
+        }
     }
 }

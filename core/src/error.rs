@@ -4,6 +4,7 @@ use core::fmt;
 
 /// A request could not be built: a target, a header or a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's buffer is too small; a buffer of `needed` bytes succeeds.
@@ -14,6 +15,12 @@ pub enum Error {
     /// An input value is not allowed; `what` says which value and why.
     InvalidInput {
         /// A short description, e.g. `"path segment is empty"`.
+        what: &'static str,
+    },
+    /// A value that goes into the request path as one segment is empty, `.` or `..` (a
+    /// normalising proxy would resolve `..` to another endpoint); `what` names the field.
+    InvalidSegment {
+        /// The field, e.g. `"openid"`.
         what: &'static str,
     },
     /// A capacity-limited value (mchid, serial, key id) is longer than its capacity.
@@ -43,6 +50,10 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: {needed} bytes needed")
             }
             Error::InvalidInput { what } => write!(f, "invalid input: {what}"),
+            Error::InvalidSegment { what } => write!(
+                f,
+                "invalid input: {what} cannot be empty, `.` or `..` (it is a path segment)"
+            ),
             Error::TooLong { what, max } => write!(f, "{what} is longer than {max} bytes"),
             Error::Invalid { field, problem } => write!(f, "`{field}` {problem}"),
             Error::Random => f.write_str("the random source failed"),
@@ -53,6 +64,7 @@ impl fmt::Display for Error {
 
 /// The rule a request value breaks (see [`Error::Invalid`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Problem {
     /// It is empty (or absent) where a value is required.
@@ -133,6 +145,7 @@ impl fmt::Display for Problem {
 ///
 /// Whatever the variant, the body must not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum VerifyError {
     /// A required `Wechatpay-*` header is absent.
@@ -198,6 +211,7 @@ impl fmt::Display for VerifyError {
 
 /// A JSON body could not be read into a typed value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ParseError {
     /// Not well-formed JSON (or not UTF-8) at this byte offset.

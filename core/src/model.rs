@@ -490,6 +490,39 @@ pub trait Record: Value {
     }
 }
 
+/// Expands to its input when wxpay-core has the `serde` feature (evaluated in this crate,
+/// so declarations elsewhere follow wxpay-core's features, not their own crate's).
+#[doc(hidden)]
+#[cfg(feature = "serde")]
+#[macro_export]
+macro_rules! __if_serde {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// See the `serde` twin above.
+#[doc(hidden)]
+#[cfg(not(feature = "serde"))]
+#[macro_export]
+macro_rules! __if_serde {
+    ($($item:tt)*) => {};
+}
+
+/// Expands to its input when wxpay-core has the `defmt` feature.
+#[doc(hidden)]
+#[cfg(feature = "defmt")]
+#[macro_export]
+macro_rules! __if_defmt {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// See the `defmt` twin above.
+#[doc(hidden)]
+#[cfg(not(feature = "defmt"))]
+#[macro_export]
+macro_rules! __if_defmt {
+    ($($item:tt)*) => {};
+}
+
 /// The JSON key of a declared field: its name, or the literal given with `as`.
 #[doc(hidden)]
 #[macro_export]
@@ -528,7 +561,6 @@ macro_rules! record {
     ) => {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         $vis struct $name $(< $(const $cap: usize = $default),+ >)? {
             $(
                 $(#[$field_attr])*
@@ -597,12 +629,12 @@ macro_rules! record {
                 Ok(())
             }
 
-            #[cfg(feature = "serde")]
-            fn serialize_value<S: serde::Serializer>(
+            $crate::__if_serde! {
+            fn serialize_value<S: $crate::__serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
-                use serde::ser::SerializeMap;
+                use $crate::__serde::ser::SerializeMap;
                 let mut map = s.serialize_map(None)?;
                 $(
                     if $crate::model::Value::present(&self.$field) {
@@ -614,9 +646,27 @@ macro_rules! record {
                 )*
                 map.end()
             }
+            }
         }
 
         impl<$($(const $cap: usize),+)?> $crate::model::Record for $name<$($($cap),+)?> {}
+
+        $crate::__if_defmt! {
+            impl<$($(const $cap: usize),+)?> $crate::__defmt::Format for $name<$($($cap),+)?> {
+                fn format(&self, f: $crate::__defmt::Formatter<'_>) {
+                    $crate::__defmt::write!(f, "{=str} {{", stringify!($name));
+                    $(
+                        $crate::__defmt::write!(
+                            f,
+                            " {=str}: {:?}",
+                            $crate::__record_key!($field $($key)?),
+                            self.$field
+                        );
+                    )*
+                    $crate::__defmt::write!(f, " }}");
+                }
+            }
+        }
 
         #[allow(dead_code)]
         impl<$($(const $cap: usize),+)?> $name<$($($cap),+)?> {
@@ -642,14 +692,15 @@ macro_rules! record {
             }
         }
 
-        #[cfg(feature = "serde")]
-        impl<$($(const $cap: usize),+)?> serde::Serialize for $name<$($($cap),+)?> {
-            fn serialize<S: serde::Serializer>(
+        $crate::__if_serde! {
+        impl<$($(const $cap: usize),+)?> $crate::__serde::Serialize for $name<$($($cap),+)?> {
+            fn serialize<S: $crate::__serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
                 $crate::model::Value::serialize_value(self, s)
             }
+        }
         }
     };
 }
@@ -666,7 +717,6 @@ macro_rules! text_enum {
     ) => {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         $vis enum $name {
             $( $(#[$var_attr])* $variant, )*
             /// A value this client does not know yet, kept as received.
@@ -691,6 +741,14 @@ macro_rules! text_enum {
                 match self {
                     $( $name::$variant => $text, )*
                     $name::Other(text) => text,
+                }
+            }
+        }
+
+        $crate::__if_defmt! {
+            impl $crate::__defmt::Format for $name {
+                fn format(&self, f: $crate::__defmt::Formatter<'_>) {
+                    $crate::__defmt::write!(f, "{=str}", self.as_str());
                 }
             }
         }
@@ -727,12 +785,13 @@ macro_rules! text_enum {
                     _ => Ok(()),
                 }
             }
-            #[cfg(feature = "serde")]
-            fn serialize_value<S: serde::Serializer>(
+            $crate::__if_serde! {
+            fn serialize_value<S: $crate::__serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
             }
         }
     };
@@ -888,5 +947,17 @@ mod tests {
             };
             assert_eq!(Wide::from_json(body.as_bytes()), Err(want), "f{n}");
         }
+    }
+
+    /// With `serde`, a record serializes to the same JSON it renders (no allocation in the
+    /// core; serde_json is the test's own).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_matches_render() {
+        let body = r#"{"id":"a|b*","type":"BLUE","big":7,"items":[{"name":"押金","amount":300,"count":2}]}"#;
+        let s = Sample::from_json(body.as_bytes()).unwrap_or_else(|e| std::panic!("{e}"));
+        let mut buf = [0u8; 256];
+        let rendered = s.write_json(&mut buf).map(std::string::String::from);
+        assert_eq!(serde_json::to_string(&s).ok(), rendered.ok());
     }
 }

@@ -46,16 +46,34 @@ impl<'b> TargetBuilder<'b> {
     }
 
     /// Appends `/` and one percent-encoded path segment. A `/` inside it becomes `%2F`.
+    ///
+    /// An empty segment, `.` or `..` is refused (`..` is not encoded, and a normalising proxy
+    /// would send `…/x/../terminate` to another endpoint). Use [`TargetBuilder::named_segment`]
+    /// for a caller's value, so the error names the field.
     pub fn segment(mut self, raw: &str) -> Self {
         if self.has_query {
             self.fail("path segment after the query");
         } else if raw.is_empty() {
             self.fail("path segment is empty");
+        } else if is_dot_segment(raw) {
+            self.fail("path segment is `.` or `..`");
         } else {
             self.raw(b"/");
             self.encoded(raw);
         }
         self
+    }
+
+    /// [`TargetBuilder::segment`] for the value of field `what` (e.g. `"openid"`): an empty,
+    /// `.` or `..` value is [`Error::InvalidSegment { what }`](Error::InvalidSegment).
+    pub fn named_segment(mut self, what: &'static str, raw: &str) -> Self {
+        if let (false, Err(e)) = (self.has_query, check_segment(what, raw)) {
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+            return self;
+        }
+        self.segment(raw)
     }
 
     /// Appends `?key=value` or `&key=value`, both percent-encoded.
@@ -116,6 +134,21 @@ impl<'b> TargetBuilder<'b> {
             };
         }
     }
+}
+
+/// Checks that the value of field `what` may be a path segment: not empty, `.` or `..`
+/// ([`Error::InvalidSegment`]). For callers that validate inputs before building a request.
+pub fn check_segment(what: &'static str, raw: &str) -> Result<(), Error> {
+    if raw.is_empty() || is_dot_segment(raw) {
+        Err(Error::InvalidSegment { what })
+    } else {
+        Ok(())
+    }
+}
+
+/// `.` and `..`: dot-segments, which RFC 3986 §5.2.4 removes when resolving a path.
+fn is_dot_segment(raw: &str) -> bool {
+    raw == "." || raw == ".."
 }
 
 /// `A-Z a-z 0-9 - . _ ~` (RFC 3986 unreserved).
@@ -252,6 +285,18 @@ mod tests {
         let bad = |what| Err(Error::InvalidInput { what });
         assert_eq!(target("/x", &[""], &[]), bad("path segment is empty"));
         assert_eq!(
+            target("/x", &["."], &[]),
+            bad("path segment is `.` or `..`")
+        );
+        assert_eq!(
+            target("/x", &[".."], &[]),
+            bad("path segment is `.` or `..`")
+        );
+        assert_eq!(
+            target("/x", &["ok", ".."], &[]),
+            bad("path segment is `.` or `..`")
+        );
+        assert_eq!(
             target("/x", &["🙂"], &[]),
             bad("characters outside the Basic Multilingual Plane are not accepted")
         );
@@ -273,6 +318,46 @@ mod tests {
             Err(Error::InvalidInput {
                 what: "path segment after the query"
             })
+        );
+    }
+
+    #[test]
+    fn named_segments() {
+        let named = |raw: &str| {
+            let mut buf = [0u8; 64];
+            TargetBuilder::new(&mut buf, "/x")
+                .named_segment("openid", raw)
+                .segment("terminate")
+                .finish()
+                .map(String::from)
+        };
+        let refused = Err(Error::InvalidSegment { what: "openid" });
+        #[rustfmt::skip]
+        let cases: &[(&str, Result<&str, ()>)] = &[
+            ("",      Err(())),
+            (".",     Err(())),
+            ("..",    Err(())),
+            ("...",   Ok("/x/.../terminate")),
+            (".a",    Ok("/x/.a/terminate")),
+            ("a..",   Ok("/x/a../terminate")),
+            ("../a",  Ok("/x/..%2Fa/terminate")),
+            ("%2E%2E", Ok("/x/%252E%252E/terminate")),
+            ("o1",    Ok("/x/o1/terminate")),
+        ];
+        for (raw, want) in cases {
+            match want {
+                Ok(t) => assert_eq!(named(raw).as_deref(), Ok(*t), "{raw:?}"),
+                Err(()) => assert_eq!(named(raw), refused, "{raw:?}"),
+            }
+        }
+        assert_eq!(
+            check_segment("openid", ".."),
+            Err(Error::InvalidSegment { what: "openid" })
+        );
+        assert_eq!(check_segment("openid", "o1"), Ok(()));
+        assert_eq!(
+            Error::InvalidSegment { what: "openid" }.to_string(),
+            "invalid input: openid cannot be empty, `.` or `..` (it is a path segment)"
         );
     }
 

@@ -7,6 +7,7 @@ use heapless::String;
 
 /// HTTP methods WeChat Pay APIv3 uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Method {
     /// GET
     Get,

@@ -1,13 +1,10 @@
 //! What the firmware variants share: the prepared fixture, an in-memory stream, the
-//! instruction meter (SysTick under `-icount shift=0`), stack painting, the counting heap,
+//! instruction meter (SysTick under `-icount shift=0`), stack painting,
 //! wrappers that time each phase of a query, and the semihosting report.
 //!
 //! The variants (`src/bin/`) are measured by `report.py` into `FIRMWARE.md`.
 #![no_std]
 #![warn(missing_docs)]
-
-#[cfg(feature = "rsa")]
-extern crate alloc;
 
 /// The query and the stand-ins, shared with `build.rs`.
 pub mod params;
@@ -17,10 +14,10 @@ pub mod fixture {
     include!(concat!(env!("OUT_DIR"), "/fixture.rs"));
 }
 
-pub mod heap;
 pub mod meter;
 pub mod stack;
 pub mod timed;
+pub mod uart;
 pub mod wire;
 
 use core::panic::PanicInfo;
@@ -28,6 +25,8 @@ use core::panic::PanicInfo;
 use cortex_m_rt::{ExceptionFrame, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use wxpay_core::AuthorizationRecord;
+use wxpay_core::ClientError;
+use wxpay_core::api::permissions::QueryByCode;
 
 fn opt(value: Option<&str>) -> &str {
     value.unwrap_or("-")
@@ -116,9 +115,8 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
 
 use meter::{Event, Meter, Phase};
 
-/// Boot: heap (if any) and the instruction meter. Call right after [`stack::paint`].
+/// Boot: the instruction meter. Call right after [`stack::paint`].
 pub fn boot() {
-    heap::init();
     match cortex_m::Peripherals::take() {
         Some(p) => meter::start(p.SYST),
         None => fail("peripherals taken twice"),
@@ -159,15 +157,13 @@ pub const PARSE_PHASES: &[Phase] = &[Phase {
     to: (Event::End, 0),
 }];
 
-/// What one whole call cost: instructions, allocations and stack, outside and inside RSA.
+/// What one whole call cost: instructions and stack, outside and inside RSA.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     /// All instructions of the call.
     pub total: u64,
     /// Instructions outside RSA private- and public-key operations.
     pub outside_rsa: u64,
-    /// Heap allocations outside RSA operations.
-    pub allocs_outside_rsa: u32,
     /// Deepest stack outside RSA operations.
     pub stack_outside_rsa: usize,
     /// Deepest stack inside RSA operations.
@@ -184,7 +180,6 @@ pub fn summarize(meter: &Meter, phases: &[Phase]) -> Option<Summary> {
             sum.stack_rsa = sum.stack_rsa.max(work.stack);
         } else {
             sum.outside_rsa += work.instructions;
-            sum.allocs_outside_rsa += work.allocations;
             sum.stack_outside_rsa = sum.stack_outside_rsa.max(work.stack);
         }
     }
@@ -206,9 +201,9 @@ pub struct Call {
 }
 
 /// Checks the record against the fixture, prints it, the phase counts, the stack high-water
-/// mark and the heap figures, and exits: success only if the record is the expected one, the
-/// request on the wire was the expected one (`request_matched`, where there is a wire), every
-/// further call in `calls` succeeded, and nothing was allocated outside RSA operations.
+/// mark, and exits: success only if the record is the expected one, the request on the wire
+/// was the expected one (`request_matched`, where there is a wire) and every further call in
+/// `calls` succeeded. (No variant links an allocator: any allocation fails to link.)
 /// `record` is `None` for a run without one (the callback); `fixture_bytes` is the size of the
 /// prepared data the run links (responses, expected requests), so that the report can tell it
 /// from code.
@@ -236,11 +231,9 @@ pub fn report(
         None => true,
     };
     let mut ok = record_ok;
-    let (mut calls_stack, mut calls_allocs) = (0usize, 0u32);
+    let mut calls_stack = 0usize;
     if !calls.is_empty() {
-        hprintln!(
-            "call                             instructions  outside RSA  allocations  stack bytes"
-        );
+        hprintln!("call                             instructions  outside RSA  stack bytes");
     }
     for call in calls {
         let Some(sum) = call.summary else {
@@ -249,28 +242,24 @@ pub fn report(
             continue;
         };
         hprintln!(
-            "  {:<30} {:>12} {:>12} {:>12} {:>12}{}",
+            "  {:<30} {:>12} {:>12} {:>12}{}",
             call.name,
             sum.total,
             sum.outside_rsa,
-            sum.allocs_outside_rsa,
             sum.stack_outside_rsa.max(sum.stack_rsa),
             if call.ok { "" } else { "  FAILED" }
         );
         hprintln!(
-            "REPORT call.{}.total={} call.{}.outside_rsa={} call.{}.allocs_outside_rsa={} call.{}.stack={}",
+            "REPORT call.{}.total={} call.{}.outside_rsa={} call.{}.stack={}",
             call.key,
             sum.total,
             call.key,
             sum.outside_rsa,
-            call.key,
-            sum.allocs_outside_rsa,
             call.key,
             sum.stack_outside_rsa.max(sum.stack_rsa)
         );
         ok &= call.ok;
         calls_stack = calls_stack.max(sum.stack_outside_rsa).max(sum.stack_rsa);
-        calls_allocs += sum.allocs_outside_rsa;
     }
     if let Some(matched) = request_matched {
         hprintln!(
@@ -283,8 +272,8 @@ pub fn report(
         );
         ok &= matched;
     }
-    hprintln!("phase                            instructions  allocations  stack bytes");
-    let (mut total, mut outside_rsa, mut allocs_outside_rsa) = (0u64, 0u64, 0u32);
+    hprintln!("phase                            instructions  stack bytes");
+    let (mut total, mut outside_rsa) = (0u64, 0u64);
     let (mut stack_outside_rsa, mut stack_rsa) = (0usize, 0usize);
     for phase in phases {
         let Some(work) = meter.between(phase.from, phase.to) else {
@@ -293,18 +282,15 @@ pub fn report(
             continue;
         };
         hprintln!(
-            "  {:<30} {:>12} {:>12} {:>12}",
+            "  {:<30} {:>12} {:>12}",
             phase.name,
             work.instructions,
-            work.allocations,
             work.stack
         );
         hprintln!(
-            "REPORT phase.{}={} allocs.{}={} stack.{}={}",
+            "REPORT phase.{}={} stack.{}={}",
             phase.key,
             work.instructions,
-            phase.key,
-            work.allocations,
             phase.key,
             work.stack
         );
@@ -313,7 +299,6 @@ pub fn report(
             stack_rsa = stack_rsa.max(work.stack);
         } else {
             outside_rsa += work.instructions;
-            allocs_outside_rsa += work.allocations;
             stack_outside_rsa = stack_outside_rsa.max(work.stack);
         }
     }
@@ -325,10 +310,9 @@ pub fn report(
 
     hprintln!("  {:<30} {:>12}", "total", total);
     hprintln!(
-        "  {:<30} {:>12} {:>12} {:>12}",
+        "  {:<30} {:>12} {:>12}",
         "outside RSA",
         outside_rsa,
-        allocs_outside_rsa,
         stack_outside_rsa
     );
     hprintln!(
@@ -342,31 +326,12 @@ pub fn report(
         hprintln!("FAILED: the stack filled the measured window");
         ok = false;
     }
-    hprintln!(
-        "heap: peak {} bytes during the query, {} in use after setup, arena {} bytes",
-        heap::peak(),
-        heap::in_use(),
-        heap::ARENA_LEN
-    );
     hprintln!("REPORT total={}", total);
     hprintln!("REPORT outside_rsa={}", outside_rsa);
-    hprintln!("REPORT allocs_outside_rsa={}", allocs_outside_rsa);
     hprintln!("REPORT stack={}", stack);
     hprintln!("REPORT stack_outside_rsa={}", stack_outside_rsa);
     hprintln!("REPORT stack_rsa={}", stack_rsa);
-    hprintln!("REPORT heap_peak={}", heap::peak());
-    hprintln!("REPORT heap_arena={}", heap::ARENA_LEN);
-    hprintln!("REPORT heap_allocations={}", heap::allocations());
     hprintln!("REPORT fixture={}", fixture_bytes);
-    // The further calls' allocations count against the "none outside RSA" check too.
-    hprintln!("REPORT calls_allocs_outside_rsa={}", calls_allocs);
-    if allocs_outside_rsa + calls_allocs != 0 {
-        hprintln!(
-            "FAILED: {} heap allocations outside RSA",
-            allocs_outside_rsa + calls_allocs
-        );
-        ok = false;
-    }
     if !record_ok {
         hprintln!("FAILED: not the expected record");
     }
@@ -379,10 +344,57 @@ pub fn report(
 pub type DeviceClient<'m, 's, S> = wxpay_core::Client<
     timed::TimedTransport<'m, wxpay_embedded_io::HttpClient<'s, wire::Wire>>,
     timed::TimedSigner<'m, S>,
-    timed::TimedVerifier<'m, wxpay_core::crypto::rsa::RsaVerifier>,
+    timed::TimedVerifier<'m, &'static wxpay_core::crypto::rsa_fixed::FixedRsaVerifier>,
     timed::TimedClock<'m, params::FixedClock>,
     params::StandInRng,
 >;
+
+/// The keys as a device is provisioned with them: raw components, so no DER parser is
+/// linked. Each key is loaded once into a static (`cortex_m::singleton!`), and the client
+/// holds a reference: a key is 0.8 KiB (public) or 2 KiB (private), and a client that owned
+/// it would copy it through every move of the client.
+#[cfg(feature = "rsa")]
+pub mod keys {
+    use wxpay_core::crypto::rsa_fixed::{
+        BlindedFixedRsaSigner, FixedRsaSigner, FixedRsaVerifier, RsaComponents,
+    };
+
+    use crate::{fixture, params};
+
+    fn exponent(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0, |e, b| (e << 8) | u64::from(*b))
+    }
+
+    /// The platform (WeChat Pay) public key. `None` if it does not load, or on a second call.
+    #[inline(never)]
+    pub fn platform() -> Option<&'static FixedRsaVerifier> {
+        let key =
+            FixedRsaVerifier::from_modulus(fixture::PLATFORM_N, exponent(fixture::PLATFORM_E))
+                .ok()?;
+        let key: &'static mut FixedRsaVerifier = cortex_m::singleton!(: FixedRsaVerifier = key)?;
+        Some(key)
+    }
+
+    /// The merchant's private key (CRT components), blinded with `random`. `None` if it does
+    /// not load, or on a second call.
+    #[inline(never)]
+    pub fn merchant(
+        random: params::StandInRng,
+    ) -> Option<BlindedFixedRsaSigner<params::StandInRng, &'static FixedRsaSigner>> {
+        let parts = RsaComponents {
+            modulus: fixture::MERCHANT_N,
+            public_exponent: fixture::MERCHANT_E,
+            prime1: fixture::MERCHANT_P,
+            prime2: fixture::MERCHANT_Q,
+            exponent1: fixture::MERCHANT_DP,
+            exponent2: fixture::MERCHANT_DQ,
+            coefficient: fixture::MERCHANT_QINV,
+        };
+        let key = FixedRsaSigner::from_components(&parts, params::MERCHANT_SERIAL).ok()?;
+        let key: &'static mut FixedRsaSigner = cortex_m::singleton!(: FixedRsaSigner = key)?;
+        Some(BlindedFixedRsaSigner::new(&*key, random))
+    }
+}
 
 /// Names a failed client call by its error's kind (no `Debug` formatting, see [`panic`]).
 pub fn client_error<E>(e: &wxpay_core::ClientError<E>) -> &'static str {
@@ -402,6 +414,8 @@ pub fn client_error<E>(e: &wxpay_core::ClientError<E>) -> &'static str {
 /// `before` runs first, on the same client, meter and body buffer, and returns further
 /// measured calls for the report (variants 3 and 4: none); it must leave the stream set up
 /// for the query by code. `fixture_bytes`: see [`report`].
+///
+/// The platform key is loaded first, outside the (large) frame that holds the client.
 #[cfg(feature = "rsa")]
 pub fn client_example<S: wxpay_core::Signer, const N: usize>(
     variant: &str,
@@ -411,17 +425,38 @@ pub fn client_example<S: wxpay_core::Signer, const N: usize>(
     fixture_bytes: usize,
     before: impl FnOnce(&mut DeviceClient<'_, '_, S>, &Meter, &mut [u8]) -> [Call; N],
 ) -> ! {
+    let Some(verifier) = keys::platform() else {
+        fail("platform public key")
+    };
+    run_client(
+        variant,
+        title,
+        signer,
+        verifier,
+        expected_request,
+        fixture_bytes,
+        before,
+    )
+}
+
+#[cfg(feature = "rsa")]
+#[inline(never)]
+fn run_client<S: wxpay_core::Signer, const N: usize>(
+    variant: &str,
+    title: &str,
+    signer: S,
+    verifier: &'static wxpay_core::crypto::rsa_fixed::FixedRsaVerifier,
+    expected_request: &'static [u8],
+    fixture_bytes: usize,
+    before: impl FnOnce(&mut DeviceClient<'_, '_, S>, &Meter, &mut [u8]) -> [Call; N],
+) -> ! {
     use wxpay_core::Client;
-    use wxpay_core::crypto::rsa::RsaVerifier;
     use wxpay_core::verify::PlatformKeys;
     use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
 
     use crate::timed::{TimedClock, TimedSigner, TimedTransport, TimedVerifier};
 
     let meter = Meter::new();
-    let Ok(verifier) = RsaVerifier::from_der(fixture::PLATFORM_PUB_DER) else {
-        fail("platform public key")
-    };
     let keys = PlatformKeys::<_, 2>::with_key(
         params::PUB_KEY_ID,
         TimedVerifier {
@@ -469,13 +504,13 @@ pub fn client_example<S: wxpay_core::Signer, const N: usize>(
 
     let calls = before(&mut client, &meter, body);
 
-    heap::reset_peak();
     meter.mark(Event::Start);
-    let record = client.authorization_by_code(
+    let record = QueryByCode::new(
         core::hint::black_box(params::AUTHORIZATION_CODE),
         params::SERVICE_ID,
-        body,
-    );
+    )
+    .map_err(ClientError::Request)
+    .and_then(|query| client.call(&query, body));
     meter.mark(Event::End);
     let record = match record {
         Ok(record) => record,

@@ -86,8 +86,6 @@ struct Sample {
     event: Event,
     /// Instructions, not counting the meter's own stack probes.
     instructions: u64,
-    /// Heap allocations so far.
-    allocations: u32,
     /// Deepest stack (bytes from the top) since the previous event.
     stack: usize,
 }
@@ -97,14 +95,12 @@ struct Sample {
 pub struct Work {
     /// Instructions executed.
     pub instructions: u64,
-    /// Heap allocations made.
-    pub allocations: u32,
     /// Deepest stack reached, in bytes from the top (slightly over for shallow stretches: the
     /// probe's own frame counts).
     pub stack: usize,
 }
 
-/// A timeline of events with the instruction count, the allocation count and the stack depth
+/// A timeline of events with the instruction count and the stack depth
 /// at each. Each mark repaints the stack, so every stretch gets its own high-water mark; the
 /// repainting is left out of the instruction counts.
 #[derive(Debug)]
@@ -131,7 +127,6 @@ impl Meter {
                 Cell::new(Sample {
                     event: Event::Start,
                     instructions: 0,
-                    allocations: 0,
                     stack: 0,
                 })
             }; CAPACITY],
@@ -149,7 +144,6 @@ impl Meter {
         let sample = Sample {
             event,
             instructions: at - self.probes.get(),
-            allocations: crate::heap::allocations(),
             stack: crate::stack::high_water(),
         };
         if let Some(slot) = self.events.get(self.len.get()) {
@@ -191,7 +185,6 @@ impl Meter {
             .max()?;
         Some(Work {
             instructions: b.instructions.checked_sub(a.instructions)?,
-            allocations: b.allocations.wrapping_sub(a.allocations),
             stack,
         })
     }

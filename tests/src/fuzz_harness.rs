@@ -7,13 +7,13 @@
 //! Inputs are plain text where they can be, so seeds stay readable:
 //!
 //! - [`record`] takes the raw body bytes.
-//! - [`api_error`] and [`verify`] take an HTTP-like message. Lines up to the first blank
+//! - [`api_error`] and [`verify()`] take an HTTP-like message. Lines up to the first blank
 //!   line (`\n\n`) are the head: `Name: value` header lines, and a line of digits is the status.
 //!   The rest is the raw body. Without a blank line the whole input is the body.
 //! - [`target_roundtrip`], one field per line: `segment\nkey\nvalue\nkey\nvalue…`.
 //! - [`authorization_roundtrip`], one field per line:
 //!   `mchid\nserial_no\nnonce\ntimestamp\nMETHOD\ntarget\nbody` (the body may span lines).
-//! - [`callback`] takes head lines and a body, like [`verify`]; [`callback_payload`] the
+//! - [`callback`] takes head lines and a body, like [`verify()`]; [`callback_payload`] the
 //!   decrypted payload bytes.
 //! - [`http_response`]: three bytes of settings (read sizes, body and scratch buffer sizes),
 //!   then the bytes the peer sends.
@@ -49,13 +49,13 @@ pub use http::http_response;
 pub use json_writer::json_writer;
 pub use serviceorder::{serviceorder_body_roundtrip, serviceorder_callback, serviceorder_record};
 
-/// The serial under which [`MarkerVerifier`] accepts signatures in [`verify`].
+/// The serial under which [`MarkerVerifier`] accepts signatures in [`verify()`].
 pub const FUZZ_SERIAL: &str = "PUB_KEY_ID_0114232134912410000000000000";
 /// A second serial whose key rejects everything: a response naming it must never verify.
 pub const REJECT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 /// [`MarkerVerifier`] accepts a signature whose first byte is this (base64 `Wl…`).
 pub const SIGNATURE_MARKER: u8 = 0x5A;
-/// The clock [`verify`] runs at: the shared vectors' timestamp.
+/// The clock [`verify()`] runs at: the shared vectors' timestamp.
 pub const FUZZ_NOW: i64 = 1_554_208_460;
 /// The fixed path [`target_roundtrip`] builds under.
 pub const FUZZ_PATH: &str = "/v3/payscore/permissions/fuzz";
@@ -252,7 +252,7 @@ pub fn api_error(data: &[u8]) {
     );
 }
 
-/// The key set [`verify`] runs with: [`FUZZ_SERIAL`] accepts marker signatures,
+/// The key set [`verify()`] runs with: [`FUZZ_SERIAL`] accepts marker signatures,
 /// [`REJECT_SERIAL`] rejects everything.
 pub fn marker_keys() -> PlatformKeys<MarkerVerifier, 2> {
     let mut keys = PlatformKeys::new();
@@ -350,7 +350,10 @@ pub fn target_roundtrip(data: &[u8]) {
         }
         b.finish().map(String::from)
     };
+    // Empty, `.` and `..` segments are refused (a normalising proxy would resolve them).
     let valid = !segment.is_empty()
+        && segment != "."
+        && segment != ".."
         && is_bmp(segment)
         && pairs
             .iter()
@@ -424,7 +427,7 @@ pub fn target_roundtrip(data: &[u8]) {
     match percent_decode(&text, &mut out) {
         Ok(decoded) => {
             let decoded = String::from(decoded);
-            if !decoded.is_empty() && is_bmp(&decoded) {
+            if !decoded.is_empty() && decoded != "." && decoded != ".." && is_bmp(&decoded) {
                 let mut enc = vec![0u8; 3 + encoded_len(&decoded)];
                 let encoded = TargetBuilder::new(&mut enc, "/x")
                     .segment(&decoded)

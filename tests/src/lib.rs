@@ -11,3 +11,9 @@ pub mod query;
 mod fixtures;
 #[cfg(feature = "fixtures")]
 pub use fixtures::*;
+
+/// The repository README's Rust examples, run as doctests (each crate's own README is its
+/// crate doc and is tested there).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RootReadme;

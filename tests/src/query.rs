@@ -2,8 +2,9 @@
 //!
 //! The zero-allocation test (`tests/zero_alloc.rs`) and the benchmarks (`bench/`) both call
 //! these functions, so the code proven allocation-free is the code that is timed. With the
-//! fakes below ([`FixedSigner`], [`AcceptAll`], [`CounterRandom`]) no RSA runs at all; with a
-//! real backend the same functions are "request build + sign" and "response verify + parse".
+//! fakes below ([`FixedSigner`](crate::query::FixedSigner),
+//! [`AcceptAll`](crate::query::AcceptAll), [`CounterRandom`](crate::query::CounterRandom)) no
+//! RSA runs at all; with a real backend the same functions are "request build + sign" and "response verify + parse".
 
 use std::convert::Infallible;
 

@@ -236,6 +236,17 @@ fn wrong_merchant_key_is_rejected_by_the_server() {
         .output()
         .expect("runs");
     assert_failure(&out, 4, "HTTP 401 SIGN_ERROR");
+    // What the server checked, echoed in the one line: how merchants debug their signatures.
+    let target = format!(
+        "/v3/payscore/permissions/authorization-code/{}?service_id={}",
+        demo::AUTHORIZATION_CODE,
+        demo::SERVICE_ID
+    );
+    assert_failure(
+        &out,
+        4,
+        &format!("(sign_information: method GET, url {target}, sign_message_length "),
+    );
 }
 
 fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
@@ -244,10 +255,81 @@ fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
     path
 }
 
-/// The README's main-job command: no credentials, the built-in emulator, a verified record.
+/// Every `WXPAY_*` variable the CLI reads: removed where a test means "not configured".
+const ALL_VARIABLES: &[&str] = &[
+    "WXPAY_APIV3_KEY",
+    "WXPAY_APIV3_KEY_FILE",
+    "WXPAY_APPID",
+    "WXPAY_AUTHORIZATION_CODE",
+    "WXPAY_BASE_URL",
+    "WXPAY_BODY",
+    "WXPAY_HEADERS",
+    "WXPAY_MCHID",
+    "WXPAY_NOTIFY_URL",
+    "WXPAY_OPENID",
+    "WXPAY_PLATFORM_PUBLIC_KEY",
+    "WXPAY_PLATFORM_SERIAL",
+    "WXPAY_PRIVATE_KEY",
+    "WXPAY_PROXY",
+    "WXPAY_REASON",
+    "WXPAY_SANDBOX",
+    "WXPAY_SANDBOX_CALLBACK_DIR",
+    "WXPAY_SANDBOX_FAULT",
+    "WXPAY_SANDBOX_KEYS_DIR",
+    "WXPAY_SANDBOX_LISTEN",
+    "WXPAY_SERIAL",
+    "WXPAY_SERVICE_ID",
+    "WXPAY_TIMEOUT_SECS",
+];
+
+/// `wxpay` with no `WXPAY_*` variable set (whatever the test runner's environment has).
+fn bare() -> Command {
+    let mut command = Command::new(wxpay_binary());
+    for name in ALL_VARIABLES {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// The README's main-job command: `--sandbox`, the built-in emulator, a verified record.
 #[test]
-fn main_job_without_credentials_uses_the_built_in_emulator() {
-    let out = Command::new(wxpay_binary())
+fn main_job_with_sandbox_uses_the_built_in_emulator() {
+    for args in [
+        &["--sandbox", "permissions", "get"][..],
+        &["permissions", "get", "--sandbox"],
+    ] {
+        let out = bare()
+            .args(args)
+            .args(["--authorization-code", demo::AUTHORIZATION_CODE])
+            .args(["--service-id", demo::SERVICE_ID])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let line = stderr_line(&out);
+        assert!(
+            line.contains("--sandbox: using the built-in emulator at http://127.0.0.1:"),
+            "{line}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
+    }
+    // A failure under --sandbox is still one line, and says the emulator was used.
+    let out = bare()
+        .args([
+            "--sandbox",
+            "permissions",
+            "get",
+            "--service-id",
+            demo::SERVICE_ID,
+        ])
+        .args(["--authorization-code", "FAULT_BAD_SIGNATURE"])
+        .output()
+        .expect("runs");
+    assert_failure(&out, 5, "signature does not match");
+    assert!(
+        stderr_line(&out).contains("[--sandbox: using the built-in emulator at http://127.0.0.1:")
+    );
+    let out = bare()
         .args([
             "permissions",
             "get",
@@ -256,40 +338,449 @@ fn main_job_without_credentials_uses_the_built_in_emulator() {
             "--service-id",
             demo::SERVICE_ID,
         ])
-        .env_remove("WXPAY_BASE_URL")
-        .env_remove("WXPAY_MCHID")
-        .env_remove("WXPAY_SERIAL")
-        .env_remove("WXPAY_PRIVATE_KEY")
-        .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
-        .env_remove("WXPAY_PLATFORM_SERIAL")
+        .env("WXPAY_SANDBOX", "1")
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0));
-    let line = stderr_line(&out);
-    assert!(
-        line.contains("built-in emulator at http://127.0.0.1:"),
-        "{line}"
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
+    assert_eq!(out.status.code(), Some(0), "WXPAY_SANDBOX=1");
 }
 
-/// `wxpay sandbox` prints the settings a client needs; a client using exactly those works.
+/// Without credentials and without `--sandbox` nothing runs: a kiosk with a broken env file
+/// must not appear to work against the emulator.
 #[test]
-fn sandbox_prints_what_a_client_needs() {
+fn no_credentials_and_no_sandbox_is_refused() {
+    #[rustfmt::skip]
+    let cases: &[&[&str]] = &[
+        &["permissions", "get", "--authorization-code", "x", "--service-id", "1"],
+        &["permissions", "apply", "--authorization-code", "x", "--service-id", "1", "--appid", "a"],
+        &["permissions", "get-by-openid", "--openid", "o", "--service-id", "1", "--appid", "a"],
+        &["permissions", "terminate", "--authorization-code", "x", "--service-id", "1", "--reason", "r"],
+        &["permissions", "terminate-by-openid", "--openid", "o", "--service-id", "1", "--appid", "a", "--reason", "r"],
+    ];
+    for args in cases {
+        for sandbox in [None, Some("0"), Some("false")] {
+            let mut command = bare();
+            command.args(*args);
+            if let Some(value) = sandbox {
+                command.env("WXPAY_SANDBOX", value);
+            }
+            let out = command.output().expect("runs");
+            assert_failure(&out, 2, "missing --mchid (or WXPAY_MCHID), --serial");
+            assert!(stderr_line(&out).contains("--sandbox"), "{args:?}");
+        }
+    }
+    // --sandbox and real settings together: refused, not silently one or the other.
+    let out = bare()
+        .args([
+            "--sandbox",
+            "permissions",
+            "get",
+            "--authorization-code",
+            "x",
+        ])
+        .args(["--service-id", "1", "--mchid", "1230000109"])
+        .output()
+        .expect("runs");
+    assert_failure(
+        &out,
+        2,
+        "--sandbox uses the built-in emulator and its TEST keys: drop --mchid",
+    );
+}
+
+/// A misspelt variable is an error naming the closest known one, before any traffic.
+#[test]
+fn typoed_variable_is_refused() {
+    let sandbox = Sandbox::start();
+    let keys = KeyFiles::write();
+    #[rustfmt::skip]
+    let cases: &[(&str, &str)] = &[
+        ("WXPAY_MCH_ID",       "unknown WXPAY_MCH_ID; did you mean WXPAY_MCHID?"),
+        ("WXPAY_PRIVATEKEY",   "unknown WXPAY_PRIVATEKEY; did you mean WXPAY_PRIVATE_KEY?"),
+        ("WXPAY_SANBOX",       "unknown WXPAY_SANBOX; did you mean WXPAY_SANDBOX?"),
+        ("WXPAY_SERVICEID",    "unknown WXPAY_SERVICEID; did you mean WXPAY_SERVICE_ID?"),
+    ];
+    for (name, line) in cases {
+        let out = bare()
+            .args([
+                "permissions",
+                "get",
+                "--authorization-code",
+                demo::AUTHORIZATION_CODE,
+            ])
+            .args(["--service-id", demo::SERVICE_ID])
+            .env("WXPAY_BASE_URL", sandbox.base_url())
+            .env("WXPAY_MCHID", demo::MCHID)
+            .env("WXPAY_SERIAL", demo::MERCHANT_SERIAL)
+            .env("WXPAY_PRIVATE_KEY", &keys.private_key)
+            .env("WXPAY_PLATFORM_PUBLIC_KEY", &keys.platform_public_key)
+            .env("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID)
+            .env(name, "1")
+            .output()
+            .expect("runs");
+        assert_failure(&out, 2, line);
+    }
+    assert_eq!(sandbox.server.connections_accepted(), 0, "nothing was sent");
+}
+
+/// A callback signed with the demo keys that ship in the repository is not accepted unless
+/// `--sandbox` says the demo keys are meant.
+#[test]
+fn forged_callback_without_keys_is_refused() {
+    let sandbox = Sandbox::start();
+    let dir = temp_dir("forged");
+    sandbox.emulator.set_callback_dir(Some(dir.clone()));
+    sandbox
+        .emulator
+        .bind_user_for_test("CLI-FORGED-1", "oForged");
+    let (headers, body) = callback_files(&dir);
+    let verify = |sandbox_flag: bool| {
+        let mut command = bare();
+        if sandbox_flag {
+            command.arg("--sandbox");
+        }
+        command
+            .args(["notify", "verify-decrypt", "--headers"])
+            .arg(&headers)
+            .arg("--body")
+            .arg(&body)
+            .output()
+            .expect("runs")
+    };
+    let refused = verify(false);
+    assert_failure(
+        &refused,
+        2,
+        "missing --apiv3-key-file (or WXPAY_APIV3_KEY_FILE)",
+    );
+    assert!(stderr_line(&refused).contains("--sandbox"));
+    let accepted = verify(true);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert!(stderr_line(&accepted).contains("demo TEST keys"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `.` and `..` as a path segment are refused before anything is sent: `--openid ..` made
+/// `POST …/openid/../terminate`, which a normalising proxy sends to another endpoint.
+#[test]
+fn dot_segments_are_refused_before_sending() {
+    let sandbox = Sandbox::start();
+    #[rustfmt::skip]
+    let cases: &[&[&str]] = &[
+        &["permissions", "terminate-by-openid", "--openid", "..", "--reason", "r"],
+        &["permissions", "get-by-openid", "--openid", "."],
+        &["permissions", "terminate", "--authorization-code", "..", "--reason", "r"],
+        &["permissions", "get", "--authorization-code", ".."],
+    ];
+    for args in cases {
+        let out = wxpay(&sandbox, args);
+        let option = args[2];
+        assert_failure(&out, 2, &format!("{option} cannot be empty, `.` or `..`"));
+    }
+    assert_eq!(sandbox.server.connections_accepted(), 0, "nothing was sent");
+}
+
+/// A raw listener on 127.0.0.1 that records whether anything connected.
+struct Listener(std::net::TcpListener);
+
+impl Listener {
+    fn new() -> Listener {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        listener.set_nonblocking(true).expect("nonblocking");
+        Listener(listener)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.0.local_addr().expect("addr"))
+    }
+
+    /// True when a connection is waiting (connections complete in the kernel's backlog,
+    /// so one made before this call is seen).
+    fn was_contacted(&self) -> bool {
+        self.0.accept().is_ok()
+    }
+}
+
+/// `http://` goes to loopback hosts only; a malformed base URL is a usage error; both before
+/// any traffic (every proxy variable points at a listener that would see it).
+#[test]
+fn base_url_policy_is_checked_before_any_traffic() {
+    let keys = KeyFiles::write();
+    #[rustfmt::skip]
+    let cases: &[(&str, &str)] = &[
+        ("http://api.mch.weixin.qq.com",  "plain http:// is allowed only to loopback hosts"),
+        ("http://192.0.2.1:8787",         "plain http:// is allowed only to loopback hosts"),
+        ("http://localhost.example.com",  "plain http:// is allowed only to loopback hosts"),
+        ("http://127.0.0.1@192.0.2.1",    "user info is not allowed"),
+        ("htp:/x",                        "bad URL"),
+        ("not a url",                     "bad URL"),
+    ];
+    for (url, needle) in cases {
+        let proxy = Listener::new();
+        let out = bare()
+            .args([
+                "permissions",
+                "get",
+                "--authorization-code",
+                "x",
+                "--service-id",
+                "1",
+            ])
+            .args([
+                "--base-url",
+                url,
+                "--mchid",
+                demo::MCHID,
+                "--serial",
+                demo::MERCHANT_SERIAL,
+            ])
+            .arg("--private-key")
+            .arg(&keys.private_key)
+            .arg("--platform-public-key")
+            .arg(&keys.platform_public_key)
+            .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+            .args(["--proxy", &proxy.url()])
+            .env("HTTP_PROXY", proxy.url())
+            .env("HTTPS_PROXY", proxy.url())
+            .env("ALL_PROXY", proxy.url())
+            .output()
+            .expect("runs");
+        assert_failure(&out, 2, needle);
+        assert!(stderr_line(&out).contains("--base-url"), "{url}");
+        assert!(!proxy.was_contacted(), "{url}: traffic was sent");
+    }
+}
+
+/// ureq's defaults obey ALL_PROXY/HTTPS_PROXY/HTTP_PROXY; wxpay uses a proxy only when told.
+#[test]
+fn proxies_only_when_configured() {
+    let sandbox = Sandbox::start();
+    let proxy = Listener::new();
+    let mut command = bare();
+    command
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            demo::AUTHORIZATION_CODE,
+        ])
+        .args(["--service-id", demo::SERVICE_ID]);
+    let keys = KeyFiles::write();
+    let settings = [
+        ("WXPAY_BASE_URL", sandbox.base_url()),
+        ("WXPAY_MCHID", demo::MCHID.to_owned()),
+        ("WXPAY_SERIAL", demo::MERCHANT_SERIAL.to_owned()),
+        ("WXPAY_PRIVATE_KEY", keys.private_key.display().to_string()),
+        (
+            "WXPAY_PLATFORM_PUBLIC_KEY",
+            keys.platform_public_key.display().to_string(),
+        ),
+        ("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID.to_owned()),
+    ];
+    let out = command
+        .envs(settings.clone())
+        .envs(
+            [
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "ALL_PROXY",
+                "http_proxy",
+                "all_proxy",
+            ]
+            .map(|n| (n, proxy.url())),
+        )
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("runs");
+    json_of(&out);
+    assert!(!proxy.was_contacted(), "the environment's proxy was used");
+
+    // With --proxy (here WXPAY_PROXY) the request goes to the proxy. A thread answers it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().expect("the proxy is contacted");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = stream.write_all(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        String::from_utf8_lossy(&head).into_owned()
+    });
+    let out = bare()
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            demo::AUTHORIZATION_CODE,
+        ])
+        .args(["--service-id", demo::SERVICE_ID])
+        .envs(settings)
+        .env("WXPAY_PROXY", &url)
+        .output()
+        .expect("runs");
+    let head = seen.join().expect("proxy thread");
+    let authority = sandbox.base_url().replace("http://", "");
+    assert!(
+        head.starts_with(&format!("CONNECT {authority} HTTP/1.1\r\n")),
+        "{head}"
+    );
+    assert_failure(&out, 3, "502");
+}
+
+/// Key, header and body files past their limits are refused with a clear line; `/dev/zero`
+/// used to grow the process until the kernel killed it.
+#[test]
+fn oversized_inputs_are_refused() {
+    let sandbox = Sandbox::start();
+    let keys = KeyFiles::write();
+    let big = temp_dir("big").join("big.pem");
+    std::fs::write(&big, vec![b'A'; 64 * 1024 + 1]).expect("writes");
+    for key in [big.as_path(), std::path::Path::new("/dev/zero")] {
+        let out = bare()
+            .args([
+                "permissions",
+                "get",
+                "--authorization-code",
+                "x",
+                "--service-id",
+                "1",
+            ])
+            .args(["--base-url", &sandbox.base_url(), "--mchid", demo::MCHID])
+            .args(["--serial", demo::MERCHANT_SERIAL])
+            .arg("--private-key")
+            .arg(key)
+            .arg("--platform-public-key")
+            .arg(&keys.platform_public_key)
+            .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+            .output()
+            .expect("runs");
+        assert_failure(&out, 2, "key file is larger than 65536 bytes");
+        assert!(stderr_line(&out).contains("--private-key"));
+    }
+    let key_file = write_temp("apiv3-forbig.key", demo::APIV3_KEY);
+    let small = write_temp("small.txt", "Request-ID: x");
+    let small_text = small.to_str().expect("utf-8").to_owned();
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("--headers", "/dev/zero", &small_text, "--headers /dev/zero: larger than 65536 bytes"),
+        ("--body",    &small_text, "/dev/zero", "--body /dev/zero: larger than 1048576 bytes"),
+        ("--apiv3-key-file", &small_text, &small_text, "larger than 1024 bytes"),
+    ];
+    for (what, headers, body, needle) in cases {
+        let apiv3 = if *what == "--apiv3-key-file" {
+            big.as_path()
+        } else {
+            key_file.as_path()
+        };
+        let out = bare()
+            .args([
+                "notify",
+                "verify-decrypt",
+                "--headers",
+                headers,
+                "--body",
+                body,
+            ])
+            .arg("--apiv3-key-file")
+            .arg(apiv3)
+            .arg("--platform-public-key")
+            .arg(&keys.platform_public_key)
+            .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+            .output()
+            .expect("runs");
+        assert_failure(&out, 2, needle);
+    }
+}
+
+/// TLS to the sandbox's plain-HTTP port fails at once with a line that says so (it waited
+/// for the 15 s timeout and said "timed out: global").
+#[test]
+fn tls_to_a_plain_http_port_says_so() {
+    let sandbox = Sandbox::start();
+    let https = sandbox.base_url().replace("http://", "https://");
+    let out = bare()
+        .args([
+            "permissions",
+            "get",
+            "--authorization-code",
+            "x",
+            "--service-id",
+            "1",
+        ])
+        .args(["--timeout-secs", "30"])
+        .envs(settings_for(&sandbox))
+        .env("WXPAY_BASE_URL", https)
+        .output()
+        .expect("runs");
+    assert_failure(&out, 3, "the server does not speak TLS (a plain-HTTP port?");
+}
+
+/// `wxpay`, `wxpay permissions` and `wxpay notify` alone: a subcommand is required.
+#[test]
+fn a_subcommand_is_required() {
+    for args in [&[][..], &["permissions"], &["notify"], &["--sandbox"]] {
+        let out = bare().args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.starts_with("wxpay: a subcommand is required"),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("Usage: wxpay"), "{args:?}: the help follows");
+    }
+}
+
+/// `wxpay sandbox --listen` on anything but loopback is refused before binding.
+#[test]
+fn sandbox_refuses_non_loopback_listen() {
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8787"] {
+        let out = bare()
+            .args(["sandbox", "--listen", listen])
+            .output()
+            .expect("runs");
+        assert_failure(&out, 2, "the sandbox listens on loopback addresses only");
+    }
+}
+
+/// Reads `wxpay sandbox`'s settings (until the `# demo:` line).
+fn sandbox_settings(child: &mut std::process::Child) -> Vec<(String, String)> {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(wxpay_binary())
-        .args(["sandbox", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("sandbox starts");
     let stdout = child.stdout.take().expect("piped");
-    let settings: Vec<(String, String)> = BufReader::new(stdout)
+    BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
         .take_while(|l| !l.starts_with("# demo:"))
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
+        .collect()
+}
+
+/// The README walkthrough as written: `wxpay sandbox --callback-dir DIR`, its settings
+/// exported, `permissions apply`, the bind hook, then `notify verify-decrypt` on the callback
+/// files with nothing but the exported settings.
+#[test]
+fn sandbox_walkthrough_as_the_readme_writes_it() {
+    let callbacks = temp_dir("walkthrough");
+    let mut child = bare()
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--callback-dir"])
+        .arg(&callbacks)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sandbox starts");
+    let settings = sandbox_settings(&mut child);
     let names: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
@@ -299,33 +790,136 @@ fn sandbox_prints_what_a_client_needs() {
             "WXPAY_SERIAL",
             "WXPAY_PRIVATE_KEY",
             "WXPAY_PLATFORM_PUBLIC_KEY",
-            "WXPAY_PLATFORM_SERIAL"
+            "WXPAY_PLATFORM_SERIAL",
+            "WXPAY_APIV3_KEY_FILE",
         ]
     );
-    let out = Command::new(wxpay_binary())
-        .args([
-            "permissions",
-            "get",
-            "--authorization-code",
-            demo::AUTHORIZATION_CODE,
-            "--service-id",
-            demo::SERVICE_ID,
-        ])
-        .envs(settings)
-        .output()
-        .expect("runs");
+    let key_dir = std::path::Path::new(&settings[3].1)
+        .parent()
+        .expect("dir")
+        .to_owned();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_dir)
+            .expect("key dir")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", key_dir.display());
+    }
+    let run = |args: &[&str]| {
+        bare()
+            .args(args)
+            .envs(settings.clone())
+            .output()
+            .expect("runs")
+    };
+    let applied = json_of(&run(&[
+        "permissions",
+        "apply",
+        "--authorization-code",
+        "WALK-1",
+        "--service-id",
+        demo::SERVICE_ID,
+        "--appid",
+        demo::APPID,
+    ]));
+    assert!(applied["apply_permissions_token"].is_string());
+    // curl -X POST "$WXPAY_BASE_URL/emulator/bind" -d '{"authorization_code":…,"openid":…}'
+    let base = &settings[0].1;
+    let status = post(
+        base,
+        "/emulator/bind",
+        r#"{"authorization_code":"WALK-1","openid":"oWalk1"}"#,
+    );
+    assert_eq!(status, 204);
+    let (headers, body) = callback_files(&callbacks);
+    let event = json_of(&run(&[
+        "notify",
+        "verify-decrypt",
+        "--headers",
+        headers.to_str().expect("utf-8"),
+        "--body",
+        body.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(event["event_type"], "PAYSCORE.USER_OPEN_SERVICE");
+    assert_eq!(event["event"]["openid"], "oWalk1");
+    assert_eq!(event["event"]["authorization_code"], "WALK-1");
+
+    // A second sandbox gets a new key directory.
+    let mut second = bare()
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sandbox starts");
+    let other = sandbox_settings(&mut second);
+    let _ = second.kill();
+    let _ = second.wait();
     let _ = child.kill();
     let _ = child.wait();
+    assert_ne!(other[3].1, settings[3].1, "a new key directory each run");
+    let _ = std::fs::remove_dir_all(&callbacks);
+    let _ = std::fs::remove_dir_all(&key_dir);
+}
+
+/// POSTs `body` to `base` + `path` over a raw socket; the status code.
+fn post(base: &str, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("writes");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line")
+}
+
+/// A new, empty directory under the temp dir for this test.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxpay-tests-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The one callback in `dir`: its `.headers` and `.json` files.
+fn callback_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("callback dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let [headers, body] = files.as_slice() else {
+        panic!("one callback, two files: {files:?}")
+    };
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        headers.extension().and_then(|e| e.to_str()),
+        Some("headers")
     );
-    assert!(
-        out.stderr.is_empty(),
-        "no emulator notice: the sandbox was used"
-    );
+    (headers.clone(), body.clone())
+}
+
+/// The settings `wxpay sandbox` would print, for the in-process `sandbox`.
+fn settings_for(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    let keys = KeyFiles::write();
+    vec![
+        ("WXPAY_BASE_URL", sandbox.base_url()),
+        ("WXPAY_MCHID", demo::MCHID.to_owned()),
+        ("WXPAY_SERIAL", demo::MERCHANT_SERIAL.to_owned()),
+        ("WXPAY_PRIVATE_KEY", keys.private_key.display().to_string()),
+        (
+            "WXPAY_PLATFORM_PUBLIC_KEY",
+            keys.platform_public_key.display().to_string(),
+        ),
+        ("WXPAY_PLATFORM_SERIAL", demo::PLATFORM_KEY_ID.to_owned()),
+    ]
 }
 
 /// Runs any `wxpay` subcommand against `sandbox` with credentials from the environment.
@@ -539,4 +1133,75 @@ fn notify_verify_decrypt_from_files_and_stdin() {
         5,
         "callback verification failed: signature does not match",
     );
+}
+
+/// `wxpay request`: any endpoint, signed, sent and verified like the typed calls; TARGET is
+/// checked before anything is sent.
+#[test]
+fn request_signs_sends_and_verifies_any_endpoint() {
+    let sandbox = Sandbox::start();
+    let target = "/v3/payscore/permissions/authorization-code/a%7Cb%2Ac?service_id=500001";
+    let out = wxpay(&sandbox, &["request", "GET", target]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["authorization_code"], "a|b*c");
+    assert_eq!(
+        sandbox.emulator.seen_targets().last().map(String::as_str),
+        Some(target),
+        "sent exactly as given"
+    );
+    // A POST with a body from a file, answered 204: `{}`.
+    let body = write_temp(
+        "request-terminate.json",
+        r#"{"service_id":"500001","reason":"kiosk closed"}"#,
+    );
+    let out = wxpay(
+        &sandbox,
+        &[
+            "request",
+            "POST",
+            "/v3/payscore/permissions/authorization-code/a%7Cb%2Ac/terminate",
+            "--data",
+            body.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "{}");
+    // Refused before any traffic, exit 2.
+    let sent = sandbox.emulator.seen_targets().len();
+    #[rustfmt::skip]
+    let refused: &[(&[&str], &str)] = &[
+        (&["request", "GET", "/v3/../certificates"],  "`..` path segment"),
+        (&["request", "GET", "/v3/a b"],              "must be percent-encoded"),
+        (&["request", "GET", "v3/x"],                 "must start with /"),
+        (&["request", "FETCH", "/v3/x"],              "not GET, POST"),
+    ];
+    for (args, needle) in refused {
+        assert_failure(&wxpay(&sandbox, args), 2, needle);
+    }
+    assert_eq!(
+        sandbox.emulator.seen_targets().len(),
+        sent,
+        "nothing was sent"
+    );
+    // An API error keeps its class and Request-ID.
+    let out = wxpay(
+        &sandbox,
+        &[
+            "request",
+            "GET",
+            "/v3/payscore/permissions/authorization-code/NEVER_AUTHORISED?service_id=500001",
+        ],
+    );
+    assert_failure(&out, 4, "ORDER_NOT_EXIST");
 }

@@ -1,39 +1,4 @@
-//! Fast RSA-2048 [`Signer`] and [`Verifier`] for `wxpay-core` on std hosts, over [aws-lc-rs].
-//!
-//! The core's pure-Rust `rsa` backend signs about 380 times per second on a small server core;
-//! AWS-LC, OpenSSL-class assembly, signs about ten times as fast. Every request is signed, so
-//! on a host this is the request rate. Firmware keeps the core's `rsa` feature or a secure
-//! element; nothing here is `no_std`.
-//!
-//! Both types work on the SHA-256 **prehash** the core computes while streaming the message:
-//! [`AwsLcSigner`] calls `RsaKeyPair::sign_digest` and [`AwsLcVerifier`] calls
-//! `ParsedPublicKey::verify_digest_sig`, both with RSASSA-PKCS1-v1_5 / SHA-256, so the
-//! signatures are byte-identical to the `rsa` backend's (PKCS#1 v1.5 is deterministic) and the
-//! body is hashed once, by the core.
-//!
-//! Keys load from PEM or DER: private keys as PKCS#8 (`apiclient_key.pem`) or PKCS#1
-//! (`BEGIN RSA PRIVATE KEY`); public keys as SPKI (`BEGIN PUBLIC KEY`) or PKCS#1. Decoded DER
-//! buffers are zeroized; AWS-LC clears the key's memory when it frees it; `Debug` shows only
-//! the serial. To load from files, use `wxpay_ureq::load_key` with these types' `from_pem` and
-//! `from_der`.
-//!
-//! ```
-//! use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
-//! # let pem = include_str!("../../emulator/keys/merchant_key.pem");
-//! # let public = include_str!("../../emulator/keys/merchant_pub.pem");
-//! use wxpay_core::{sign::Signer, verify::Verifier};
-//!
-//! let mut signer = AwsLcSigner::from_pem(pem, "5DF34429A8561CBBC19AE88B111C34BE5C2ACD29")?;
-//! let verifier = AwsLcVerifier::from_pem(public)?;
-//! let digest = [7u8; 32];
-//! let mut signature = [0u8; 256];
-//! signer.sign_prehash(&digest, &mut signature)?;
-//! assert!(verifier.verify_prehash(&digest, &signature));
-//! assert!(format!("{signer:?}").contains("<redacted>"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! [aws-lc-rs]: https://crates.io/crates/aws-lc-rs
+#![doc = include_str!("../README.md")]
 
 use std::fmt;
 

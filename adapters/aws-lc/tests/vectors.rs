@@ -1,4 +1,4 @@
-//! The shared vectors (`../shared/vectors/vectors.json`) through the AWS-LC backend: every
+//! The signing vectors (`tests/vectors/vectors.json`) through the AWS-LC backend: every
 //! request signature byte for byte, every response verdict; and the same bytes as the core's
 //! pure-Rust `rsa` backend for any digest.
 
@@ -16,9 +16,9 @@ use wxpay_ureq::load_key;
 fn vectors() -> serde_json::Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/vectors.json"
+        "/../../tests/vectors/vectors.json"
     );
-    let text = std::fs::read_to_string(path).expect("../shared/vectors/vectors.json");
+    let text = std::fs::read_to_string(path).expect("tests/vectors/vectors.json");
     serde_json::from_str(&text).expect("vectors.json is JSON")
 }
 

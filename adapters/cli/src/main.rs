@@ -2,6 +2,8 @@
 //!
 //! Output contract: on success, one JSON object on stdout and exit 0. On any failure, nothing on
 //! stdout, one line on stderr, and an exit code naming the class of failure (see [`Exit`]).
+// The doc comments of the clap structs are the `--help` text, where a URL is plain text.
+#![allow(rustdoc::bare_urls)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,12 +17,16 @@ use wxpay_core::api::permissions::{
 };
 use wxpay_core::{Client, ClientError, PlatformKeys};
 use wxpay_emulator::server::Server;
-use wxpay_emulator::{Emulator, Fault, demo};
+use wxpay_emulator::{Emulator, demo};
 use wxpay_ureq::{OsRandom, PRODUCTION_BASE_URL, SystemClock, Timeouts, UreqError, UreqTransport};
 
 mod backend;
+mod env;
+mod input;
 mod notify;
 mod output;
+mod sandbox;
+mod serviceorder;
 
 use backend::{HostSigner, HostVerifier};
 
@@ -35,13 +41,24 @@ Exit codes:
   6  the verified response (or callback) body is not what the API documents
 On failure nothing is written to stdout and one line is written to stderr.
 
-With no --base-url and no credentials, wxpay starts its built-in emulator on 127.0.0.1 (demo
-TEST keys) and says so on stderr. Every option can also come from its WXPAY_* variable.";
+Without credentials wxpay refuses to run (exit 2). With --sandbox (or WXPAY_SANDBOX=1) it uses
+its built-in emulator on 127.0.0.1 and the emulator's TEST keys instead, and says so on stderr.
+Every option can also come from its WXPAY_* variable (--mchid: WXPAY_MCHID; the sandbox
+subcommand's --listen: WXPAY_SANDBOX_LISTEN); an unknown WXPAY_* variable is an error.";
 
 /// WeChat Pay APIv3 Payscore client.
 #[derive(Debug, Parser)]
 #[command(name = "wxpay", version, about, after_help = AFTER_HELP)]
 struct Cli {
+    /// Use the built-in emulator on 127.0.0.1 and its TEST keys (never real credentials).
+    #[arg(
+        long,
+        global = true,
+        env = "WXPAY_SANDBOX",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    sandbox: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,6 +71,12 @@ enum Command {
     /// Callback notifications WeChat Pay sends to notify_url.
     #[command(subcommand)]
     Notify(Notify),
+    /// Payscore service orders: the rental kiosk's money flow.
+    #[command(subcommand)]
+    Serviceorder(serviceorder::ServiceOrderCmd),
+    /// Any endpoint: sign, send, verify, and print the verified body.
+    #[command(after_help = AFTER_HELP)]
+    Request(serviceorder::RequestArgs),
     /// Run the offline WeChat Pay emulator as an HTTP server on loopback.
     Sandbox(SandboxArgs),
 }
@@ -115,7 +138,7 @@ enum Permissions {
         #[arg(long, env = "WXPAY_SERVICE_ID")]
         service_id: String,
         /// Why (1 to 50 characters).
-        #[arg(long)]
+        #[arg(long, env = "WXPAY_REASON")]
         reason: String,
         #[command(flatten)]
         conn: Connection,
@@ -133,7 +156,7 @@ enum Permissions {
         #[arg(long, env = "WXPAY_SERVICE_ID")]
         service_id: String,
         /// Why (1 to 50 characters).
-        #[arg(long)]
+        #[arg(long, env = "WXPAY_REASON")]
         reason: String,
         #[command(flatten)]
         conn: Connection,
@@ -171,21 +194,43 @@ struct Connection {
     /// Timeout for connect, each read and the whole call, in seconds.
     #[arg(long, env = "WXPAY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     timeout_secs: u64,
+    /// Send requests through this HTTP proxy (`http://HOST:PORT`). No proxy is used without
+    /// it: ALL_PROXY, HTTPS_PROXY and HTTP_PROXY are ignored.
+    #[arg(long, env = "WXPAY_PROXY", value_name = "URL")]
+    proxy: Option<String>,
+}
+
+impl Connection {
+    /// The connection options that were given, as `--name`.
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("--base-url", self.base_url.is_some()),
+            ("--mchid", self.mchid.is_some()),
+            ("--serial", self.serial.is_some()),
+            ("--private-key", self.private_key.is_some()),
+            ("--platform-public-key", self.platform_public_key.is_some()),
+            ("--platform-serial", self.platform_serial.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
 }
 
 #[derive(Debug, Args)]
 struct SandboxArgs {
-    /// Address to listen on (loopback only).
+    /// Address to listen on (loopback only: 127.0.0.0/8, [::1], localhost).
     #[arg(long, env = "WXPAY_SANDBOX_LISTEN", default_value = "127.0.0.1:8787")]
     listen: String,
     /// Inject this fault into every response (e.g. bad-signature, delay-5).
-    #[arg(long)]
+    #[arg(long, env = "WXPAY_SANDBOX_FAULT")]
     fault: Option<String>,
-    /// Where to write the demo key files [default: a directory under the system temp dir].
-    #[arg(long, value_name = "DIR")]
+    /// Where to create the new key directory (mode 0700, a fresh random name each run)
+    /// [default: the system temp dir].
+    #[arg(long, env = "WXPAY_SANDBOX_KEYS_DIR", value_name = "DIR")]
     keys_dir: Option<PathBuf>,
     /// Also write every callback the emulator sends into DIR (`*.headers`, `*.json`).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "WXPAY_SANDBOX_CALLBACK_DIR", value_name = "DIR")]
     callback_dir: Option<PathBuf>,
 }
 
@@ -202,7 +247,7 @@ pub(crate) enum Exit {
 
 /// A failure: its class and its one line.
 #[derive(Debug)]
-pub(crate) struct Failure(Exit, String);
+pub(crate) struct Failure(Exit, pub(crate) String);
 
 impl Failure {
     pub(crate) fn new(exit: Exit, line: impl Into<String>) -> Self {
@@ -212,6 +257,14 @@ impl Failure {
     pub(crate) fn usage(line: impl Into<String>) -> Self {
         Failure(Exit::Usage, line.into())
     }
+}
+
+/// With `--sandbox`, what was used instead of real settings: shown on stderr after a success,
+/// and appended to a failure's line (which stays one line).
+static SANDBOX_NOTICE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub(crate) fn sandbox_notice(text: String) {
+    let _ = SANDBOX_NOTICE.set(text);
 }
 
 type WxClient = Client<UreqTransport, HostSigner, HostVerifier, SystemClock, OsRandom>;
@@ -227,8 +280,24 @@ fn main() -> ExitCode {
         eprintln!("wxpay: internal error: {}", one_line(&msg));
         std::process::exit(Exit::Internal as i32);
     }));
+    if let Err(Failure(exit, line)) = env::check(std::env::vars_os()) {
+        eprintln!("wxpay: {}", one_line(&line));
+        return ExitCode::from(exit as u8);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                    | clap::error::ErrorKind::MissingSubcommand
+            ) =>
+        {
+            // `wxpay` or `wxpay permissions` alone: say so, then the help, on stderr.
+            eprintln!("wxpay: a subcommand is required (see below)");
+            eprint!("{}", e.render());
+            return ExitCode::from(Exit::Usage as u8);
+        }
         Err(e) if !e.use_stderr() => {
             // --help and --version go to stdout with status 0.
             let _ = e.print();
@@ -252,6 +321,9 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(json) => {
+            if let Some(notice) = SANDBOX_NOTICE.get() {
+                eprintln!("wxpay: {}", one_line(notice));
+            }
             let mut stdout = std::io::stdout().lock();
             if writeln!(stdout, "{json}")
                 .and_then(|()| stdout.flush())
@@ -261,7 +333,10 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(Failure(exit, line)) => {
+        Err(Failure(exit, mut line)) => {
+            if let Some(notice) = SANDBOX_NOTICE.get() {
+                line.push_str(&format!(" [{notice}]"));
+            }
             eprintln!("wxpay: {}", one_line(&line));
             ExitCode::from(exit as u8)
         }
@@ -273,6 +348,7 @@ const RESPONSE_BUFFER: usize = 64 * 1024;
 
 fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
     let mut body = vec![0u8; RESPONSE_BUFFER];
+    let sandbox = cli.sandbox;
     match cli.command {
         Command::Permissions(Permissions::Apply {
             service_id,
@@ -288,7 +364,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
                 notify_url.as_deref(),
             )
             .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn)?;
+            let (mut client, _emulator) = connect(&conn, sandbox)?;
             let token = client.call(&request, &mut body).map_err(client_failure)?;
             Ok(output::render(&token))
         }
@@ -297,9 +373,10 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             service_id,
             conn,
         }) => {
+            segment("--authorization-code", &authorization_code)?;
             let request =
                 QueryByCode::new(&authorization_code, &service_id).map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn)?;
+            let (mut client, _emulator) = connect(&conn, sandbox)?;
             let record = client.call(&request, &mut body).map_err(client_failure)?;
             Ok(output::render(&record))
         }
@@ -309,9 +386,10 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             service_id,
             conn,
         }) => {
+            segment("--openid", &openid)?;
             let request =
                 QueryByOpenid::new(&openid, &appid, &service_id).map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn)?;
+            let (mut client, _emulator) = connect(&conn, sandbox)?;
             let record = client.call(&request, &mut body).map_err(client_failure)?;
             Ok(output::render(&record))
         }
@@ -321,9 +399,10 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            segment("--authorization-code", &authorization_code)?;
             let request = TerminateByCode::new(&authorization_code, &service_id, &reason)
                 .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn)?;
+            let (mut client, _emulator) = connect(&conn, sandbox)?;
             client.call(&request, &mut body).map_err(client_failure)?;
             Ok(serde_json::json!({ "authorization_code": authorization_code, "terminated": true }))
         }
@@ -334,44 +413,47 @@ fn run(cli: Cli) -> Result<serde_json::Value, Failure> {
             reason,
             conn,
         }) => {
+            segment("--openid", &openid)?;
             let request = TerminateByOpenid::new(&openid, &appid, &service_id, &reason)
                 .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn)?;
+            let (mut client, _emulator) = connect(&conn, sandbox)?;
             client.call(&request, &mut body).map_err(client_failure)?;
             Ok(serde_json::json!({ "openid": openid, "terminated": true }))
         }
-        Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(&args),
-        Command::Sandbox(args) => sandbox(&args),
+        Command::Serviceorder(cmd) => serviceorder::run(cmd, sandbox),
+        Command::Request(args) => serviceorder::request(args, sandbox),
+        Command::Notify(Notify::VerifyDecrypt(args)) => notify::verify_decrypt(args, sandbox),
+        Command::Sandbox(args) => sandbox::run(&args),
     }
 }
 
-/// Builds the client from options, or starts the built-in emulator when none are given.
+/// Builds the client from options; with `--sandbox`, starts the built-in emulator instead.
 /// The returned server (if any) must live as long as the client.
-fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
+fn connect(conn: &Connection, sandbox: bool) -> Result<(WxClient, Option<Server>), Failure> {
     let timeouts = Timeouts::all(Duration::from_secs(conn.timeout_secs));
-    let credentials = [
-        conn.mchid.is_some(),
-        conn.serial.is_some(),
-        conn.private_key.is_some(),
-        conn.platform_public_key.is_some(),
-        conn.platform_serial.is_some(),
-    ];
-    if conn.base_url.is_none() && !credentials.contains(&true) {
+    if sandbox {
+        let given = conn.given();
+        if !given.is_empty() {
+            return Err(Failure::usage(format!(
+                "--sandbox uses the built-in emulator and its TEST keys: drop {} (or their WXPAY_* variables)",
+                given.join(", ")
+            )));
+        }
         let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").map_err(|e| {
             Failure(
                 Exit::Transport,
                 format!("cannot start the built-in emulator: {e}"),
             )
         })?;
-        eprintln!(
-            "wxpay: no --base-url or credentials given: using the built-in emulator at {} (demo TEST keys)",
+        sandbox_notice(format!(
+            "--sandbox: using the built-in emulator at {} (demo TEST keys)",
             server.base_url()
-        );
+        ));
         let signer = HostSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL)
             .map_err(|e| Failure(Exit::Internal, format!("demo merchant key: {e}")))?;
         let platform = HostVerifier::from_pem(demo::PLATFORM_PUB_PEM)
             .map_err(|e| Failure(Exit::Internal, format!("demo platform key: {e}")))?;
-        let transport = UreqTransport::new(&server.base_url(), timeouts);
+        let transport = transport(&server.base_url(), timeouts, conn.proxy.as_deref())?;
         let client = build_client(
             transport,
             signer,
@@ -381,27 +463,44 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
         )?;
         return Ok((client, Some(server)));
     }
-    let missing = |name: &str, env: &str| Failure::usage(format!("missing --{name} (or {env})"));
-    let mchid = conn
-        .mchid
-        .as_deref()
-        .ok_or_else(|| missing("mchid", "WXPAY_MCHID"))?;
-    let serial = conn
-        .serial
-        .as_deref()
-        .ok_or_else(|| missing("serial", "WXPAY_SERIAL"))?;
-    let key_path = conn
-        .private_key
-        .as_deref()
-        .ok_or_else(|| missing("private-key", "WXPAY_PRIVATE_KEY"))?;
-    let platform_path = conn
-        .platform_public_key
-        .as_deref()
-        .ok_or_else(|| missing("platform-public-key", "WXPAY_PLATFORM_PUBLIC_KEY"))?;
-    let platform_serial = conn
-        .platform_serial
-        .as_deref()
-        .ok_or_else(|| missing("platform-serial", "WXPAY_PLATFORM_SERIAL"))?;
+    let missing: Vec<String> = [
+        ("mchid", "WXPAY_MCHID", conn.mchid.is_none()),
+        ("serial", "WXPAY_SERIAL", conn.serial.is_none()),
+        (
+            "private-key",
+            "WXPAY_PRIVATE_KEY",
+            conn.private_key.is_none(),
+        ),
+        (
+            "platform-public-key",
+            "WXPAY_PLATFORM_PUBLIC_KEY",
+            conn.platform_public_key.is_none(),
+        ),
+        (
+            "platform-serial",
+            "WXPAY_PLATFORM_SERIAL",
+            conn.platform_serial.is_none(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, missing)| *missing)
+    .map(|(name, env, _)| format!("--{name} (or {env})"))
+    .collect();
+    let (Some(mchid), Some(serial), Some(key_path), Some(platform_path), Some(platform_serial)) = (
+        conn.mchid.as_deref(),
+        conn.serial.as_deref(),
+        conn.private_key.as_deref(),
+        conn.platform_public_key.as_deref(),
+        conn.platform_serial.as_deref(),
+    ) else {
+        return Err(Failure::usage(format!(
+            "missing {}; give the merchant's credentials, or --sandbox (WXPAY_SANDBOX=1) for the built-in emulator and its TEST keys",
+            missing.join(", ")
+        )));
+    };
+    let base_url = conn.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
+    // Before the keys are read: a bad URL is a usage error whatever the keys are.
+    wxpay_ureq::check_base_url(base_url).map_err(|e| Failure::usage(format!("--base-url: {e}")))?;
     let signer = backend::load_signer(key_path, serial)
         .map_err(|e| Failure::usage(format!("--private-key {}: {e}", key_path.display())))?;
     let platform = backend::load_verifier(platform_path).map_err(|e| {
@@ -410,12 +509,33 @@ fn connect(conn: &Connection) -> Result<(WxClient, Option<Server>), Failure> {
             platform_path.display()
         ))
     })?;
-    let base_url = conn.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
-    let transport = UreqTransport::new(base_url, timeouts);
+    let transport = transport(base_url, timeouts, conn.proxy.as_deref())?;
     Ok((
         build_client(transport, signer, platform, mchid, platform_serial)?,
         None,
     ))
+}
+
+/// A value that becomes a path segment: not empty, `.` or `..` (the core refuses them too;
+/// checked here first so the line names the option).
+fn segment(option: &'static str, value: &str) -> Result<(), Failure> {
+    wxpay_core::path::check_segment(option, value).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The strict transport: a refused base URL or proxy is a usage error, before any traffic.
+fn transport(
+    base_url: &str,
+    timeouts: Timeouts,
+    proxy: Option<&str>,
+) -> Result<UreqTransport, Failure> {
+    let transport = UreqTransport::checked(base_url, timeouts)
+        .map_err(|e| Failure::usage(format!("--base-url: {e}")))?;
+    match proxy {
+        Some(url) => transport
+            .with_proxy(url)
+            .map_err(|e| Failure::usage(format!("--proxy: {e}"))),
+        None => Ok(transport),
+    }
 }
 
 fn build_client(
@@ -456,72 +576,17 @@ fn client_failure(error: ClientError<UreqError>) -> Failure {
     Failure(exit, error.to_string())
 }
 
-fn sandbox(args: &SandboxArgs) -> Result<serde_json::Value, Failure> {
-    let emulator = Emulator::demo();
-    if let Some(name) = &args.fault {
-        let fault = Fault::from_name(name).ok_or_else(|| {
-            let names: Vec<&str> = Fault::ALL.iter().map(|(n, _)| *n).collect();
-            Failure::usage(format!(
-                "unknown --fault {name}; one of {} (DELAY_<secs> too)",
-                names.join(", ")
-            ))
-        })?;
-        emulator.set_fault(Some(fault));
-    }
-    emulator.set_callback_dir(args.callback_dir.clone());
-    let server = Server::start(Arc::new(emulator), &args.listen).map_err(|e| {
-        Failure(
-            Exit::Transport,
-            format!("cannot listen on {}: {e}", args.listen),
-        )
-    })?;
-    if !server.addr().ip().is_loopback() {
-        return Err(Failure::usage(
-            "the sandbox listens on loopback addresses only",
-        ));
-    }
-    let dir = args.keys_dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("wxpay-sandbox-{}", server.addr().port()))
-    });
-    let write = |name: &str, pem: &str| -> Result<PathBuf, Failure> {
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(dir.join(name), pem))
-            .map(|()| dir.join(name))
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.join(name).display())))
-    };
-    let private_key = write("merchant_key.pem", demo::MERCHANT_KEY_PEM)?;
-    let platform_pub = write("platform_pub.pem", demo::PLATFORM_PUB_PEM)?;
-    let mut out = std::io::stdout().lock();
-    let lines = [
-        format!(
-            "# wxpay sandbox: WeChat Pay emulator on {} (TEST keys only)",
-            server.base_url()
-        ),
-        format!("WXPAY_BASE_URL={}", server.base_url()),
-        format!("WXPAY_MCHID={}", demo::MCHID),
-        format!("WXPAY_SERIAL={}", demo::MERCHANT_SERIAL),
-        format!("WXPAY_PRIVATE_KEY={}", private_key.display()),
-        format!("WXPAY_PLATFORM_PUBLIC_KEY={}", platform_pub.display()),
-        format!("WXPAY_PLATFORM_SERIAL={}", demo::PLATFORM_KEY_ID),
-        format!(
-            "# demo: wxpay permissions get --authorization-code {} --service-id {}",
-            demo::AUTHORIZATION_CODE,
-            demo::SERVICE_ID
-        ),
-    ];
-    for line in lines {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = out.flush();
-    drop(out);
-    server.wait();
-    Err(Failure(Exit::Transport, "the sandbox stopped".into()))
-}
-
-/// Control characters (newlines included) become spaces: failures are one line.
+/// Control characters (newlines included) and the bidi and format characters that reorder or
+/// hide text become spaces: failures are one honest line.
 fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if wxpay_core::api_error::is_unsafe_in_one_line(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -536,7 +601,11 @@ mod tests {
     }
 
     #[test]
-    fn one_line_strips_newlines() {
+    fn one_line_strips_newlines_and_bidi() {
         assert_eq!(one_line("a\nb\r\tc"), "a b  c");
+        assert_eq!(
+            one_line("x\u{202E}y\u{200B}z\u{FEFF}\u{2066}中"),
+            "x y z  中"
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! `wxpay notify verify-decrypt`: verify a callback over its raw body, decrypt, print the event.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::{Value, json};
@@ -10,19 +9,21 @@ use wxpay_core::crypto::rsa::RsaVerifier;
 use wxpay_core::{Clock, PlatformKeys, ResponseHeaders};
 use wxpay_emulator::demo;
 use wxpay_ureq::SystemClock;
+use zeroize::Zeroizing;
 
+use crate::input::{MAX_APIV3_KEY_FILE_BYTES, MAX_BODY_BYTES, MAX_HEADERS_BYTES, read_bounded};
 use crate::{Exit, Failure};
 
 /// Where the callback and the keys come from.
 #[derive(Debug, Args)]
 pub struct VerifyDecryptArgs {
-    /// The request headers as `Name: value` lines (`-` for stdin).
-    #[arg(long, value_name = "FILE|-")]
+    /// The request headers as `Name: value` lines (`-` for stdin; at most 64 KiB).
+    #[arg(long, env = "WXPAY_HEADERS", value_name = "FILE|-")]
     headers: String,
-    /// The raw request body, byte for byte (`-` for stdin).
-    #[arg(long, value_name = "FILE|-")]
+    /// The raw request body, byte for byte (`-` for stdin; at most 1 MiB).
+    #[arg(long, env = "WXPAY_BODY", value_name = "FILE|-")]
     body: String,
-    /// A file holding the 32-character APIv3 key.
+    /// A file holding the 32-character APIv3 key (at most 1 KiB).
     #[arg(long, env = "WXPAY_APIV3_KEY_FILE", value_name = "FILE")]
     apiv3_key_file: Option<PathBuf>,
     /// The APIv3 key itself (prefer --apiv3-key-file: arguments are visible to other users).
@@ -34,19 +35,6 @@ pub struct VerifyDecryptArgs {
     /// Its id: PUB_KEY_ID_… or the platform certificate serial.
     #[arg(long, env = "WXPAY_PLATFORM_SERIAL")]
     platform_serial: Option<String>,
-}
-
-fn read_input(source: &str, what: &str) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
-    let result = if source == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::File::open(Path::new(source))
-            .and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-    };
-    result
-        .map(|()| bytes)
-        .map_err(|e| Failure::usage(format!("cannot read --{what} {source}: {e}")))
 }
 
 /// Parses `Name: value` lines (a request line, if present, is skipped).
@@ -65,42 +53,68 @@ fn parse_headers(text: &[u8]) -> Result<ResponseHeaders, Failure> {
     Ok(headers)
 }
 
-/// Keys from options, or the emulator's demo keys when none are given.
-fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>), Failure> {
-    let any = args.apiv3_key_file.is_some()
-        || args.apiv3_key.is_some()
-        || args.platform_public_key.is_some()
-        || args.platform_serial.is_some();
+/// Keys from options; with `--sandbox`, the emulator's demo TEST keys instead. The APIv3 key
+/// is zeroized wherever wxpay holds it: the file's bytes, the option's string, the key.
+fn keys(
+    args: &mut VerifyDecryptArgs,
+    sandbox: bool,
+) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>), Failure> {
+    // Taken out of the arguments at once, so it is zeroized on every path.
+    let apiv3_text = args.apiv3_key.take().map(Zeroizing::new);
+    let given: Vec<&str> = [
+        ("--apiv3-key-file", args.apiv3_key_file.is_some()),
+        ("--apiv3-key", apiv3_text.is_some()),
+        ("--platform-public-key", args.platform_public_key.is_some()),
+        ("--platform-serial", args.platform_serial.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
     let bad_key = |e: CallbackError| Failure::usage(format!("APIv3 key: {e}"));
-    if !any {
-        eprintln!("wxpay: no keys given: using the built-in emulator's demo TEST keys");
+    if sandbox {
+        if !given.is_empty() {
+            return Err(Failure::usage(format!(
+                "--sandbox uses the emulator's TEST keys: drop {} (or their WXPAY_* variables)",
+                given.join(", ")
+            )));
+        }
+        crate::sandbox_notice("--sandbox: using the built-in emulator's demo TEST keys".into());
         let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM)
             .map_err(|e| Failure::new(Exit::Internal, format!("demo platform key: {e}")))?;
         let keys = PlatformKeys::with_key(demo::PLATFORM_KEY_ID, platform)
             .map_err(|e| Failure::new(Exit::Internal, e.to_string()))?;
         return Ok((ApiV3Key::from_text(demo::APIV3_KEY).map_err(bad_key)?, keys));
     }
-    let apiv3 = match (&args.apiv3_key_file, &args.apiv3_key) {
-        (Some(path), _) => {
-            let text = std::fs::read(path)
-                .map_err(|e| Failure::usage(format!("--apiv3-key-file {}: {e}", path.display())))?;
-            let trimmed = text.trim_ascii();
-            ApiV3Key::from_bytes(trimmed).map_err(bad_key)?
+    let mut missing = Vec::new();
+    if args.apiv3_key_file.is_none() && apiv3_text.is_none() {
+        missing.push("--apiv3-key-file (or WXPAY_APIV3_KEY_FILE)");
+    }
+    if args.platform_public_key.is_none() {
+        missing.push("--platform-public-key (or WXPAY_PLATFORM_PUBLIC_KEY)");
+    }
+    if args.platform_serial.is_none() {
+        missing.push("--platform-serial (or WXPAY_PLATFORM_SERIAL)");
+    }
+    let (Some(path), Some(serial)) = (&args.platform_public_key, &args.platform_serial) else {
+        return Err(Failure::usage(format!(
+            "missing {}; give the keys, or --sandbox (WXPAY_SANDBOX=1) for the emulator's TEST keys",
+            missing.join(", ")
+        )));
+    };
+    let apiv3 = match (&args.apiv3_key_file, apiv3_text) {
+        (Some(file), _) => {
+            let source = file.to_string_lossy();
+            let text = read_bounded(&source, MAX_APIV3_KEY_FILE_BYTES, "apiv3-key-file")?;
+            ApiV3Key::from_bytes(text.trim_ascii()).map_err(bad_key)?
         }
-        (None, Some(text)) => ApiV3Key::from_text(text).map_err(bad_key)?,
+        (None, Some(text)) => ApiV3Key::from_text(&text).map_err(bad_key)?,
         (None, None) => {
-            return Err(Failure::usage(
-                "missing --apiv3-key-file (or WXPAY_APIV3_KEY_FILE)",
-            ));
+            return Err(Failure::usage(format!(
+                "missing {}; give the keys, or --sandbox (WXPAY_SANDBOX=1) for the emulator's TEST keys",
+                missing.join(", ")
+            )));
         }
     };
-    let path = args.platform_public_key.as_deref().ok_or_else(|| {
-        Failure::usage("missing --platform-public-key (or WXPAY_PLATFORM_PUBLIC_KEY)")
-    })?;
-    let serial = args
-        .platform_serial
-        .as_deref()
-        .ok_or_else(|| Failure::usage("missing --platform-serial (or WXPAY_PLATFORM_SERIAL)"))?;
     let platform = wxpay_ureq::load_verifier(path)
         .map_err(|e| Failure::usage(format!("--platform-public-key {}: {e}", path.display())))?;
     let keys = PlatformKeys::with_key(serial, platform)
@@ -109,13 +123,13 @@ fn keys(args: &VerifyDecryptArgs) -> Result<(ApiV3Key, PlatformKeys<RsaVerifier>
 }
 
 /// Verifies, decrypts and returns the event as JSON.
-pub fn verify_decrypt(args: &VerifyDecryptArgs) -> Result<Value, Failure> {
+pub fn verify_decrypt(mut args: VerifyDecryptArgs, sandbox: bool) -> Result<Value, Failure> {
+    let (apiv3, platform) = keys(&mut args, sandbox)?;
     if args.headers == "-" && args.body == "-" {
         return Err(Failure::usage("--headers and --body cannot both be stdin"));
     }
-    let headers = parse_headers(&read_input(&args.headers, "headers")?)?;
-    let body = read_input(&args.body, "body")?;
-    let (apiv3, platform) = keys(args)?;
+    let headers = parse_headers(&read_bounded(&args.headers, MAX_HEADERS_BYTES, "headers")?)?;
+    let body = read_bounded(&args.body, MAX_BODY_BYTES, "body")?;
     // The base64 ciphertext is a part of the body, so a body-sized buffer always holds it.
     let mut work = vec![0u8; body.len()];
     let now = SystemClock.unix_seconds();
@@ -142,7 +156,15 @@ pub fn verify_decrypt(args: &VerifyDecryptArgs) -> Result<Value, Failure> {
     })?;
     let event = match &notification.event {
         Event::UserOpenService(e) | Event::UserCloseService(e) => crate::output::render(e),
-        Event::UserConfirm(order) | Event::UserPaid(order) => crate::output::render(order),
+        Event::UserConfirm(order) | Event::UserPaid(order) => {
+            let order = order.order().map_err(|e| {
+                Failure::new(
+                    Exit::Parse,
+                    format!("the callback's order: {e}; nothing was acted on"),
+                )
+            })?;
+            crate::output::render(&order)
+        }
         Event::Other(plain) => match std::str::from_utf8(plain) {
             Ok(text) => json!({ "plaintext": text }),
             Err(_) => {

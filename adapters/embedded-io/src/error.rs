@@ -9,6 +9,7 @@ use core::fmt;
 /// malformed response is never a partial success. After any error the connection is not
 /// reused ([`Error::NotReusable`] until [`HttpClient::reconnect`](crate::HttpClient::reconnect)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error<E> {
     /// The stream failed (TLS, socket, timeout: whatever the caller's stack reports).

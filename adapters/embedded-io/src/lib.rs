@@ -1,72 +1,4 @@
-//! HTTP/1.1 for [`wxpay-core`](wxpay_core) over any blocking [`embedded_io`] stream.
-//!
-//! [`HttpClient`] implements the core's [`Transport`] on a stream the caller supplies, usually
-//! TLS from the caller's own stack. It is `#![no_std]` and allocation-free: the request head is
-//! written into a caller-provided scratch buffer, the response head is parsed (by `httparse`)
-//! from the same buffer, and the body lands in the buffer the core passes to
-//! [`Transport::execute`]. Everything is bounded:
-//!
-//! | limit | set by | error |
-//! |---|---|---|
-//! | request head | scratch buffer length | [`Error::RequestTooLarge`] (with the size needed) |
-//! | response head, trailers | scratch buffer length | [`Error::HeadTooLarge`] |
-//! | header lines | `MAX_HEADERS` (const generic, default 32) | [`Error::TooManyHeaders`] |
-//! | body | the core's body buffer | [`Error::BodyTooLarge`] |
-//! | chunk-size line | 256 bytes | [`Error::MalformedChunk`] |
-//!
-//! Bodies may be delimited by `Content-Length`, by `Transfer-Encoding: chunked` (a chunk may
-//! end anywhere, also inside a UTF-8 character) or by the peer closing the connection. Reads
-//! may return any number of bytes, one at a time included. A response that is cut short is
-//! [`Error::Truncated`], never a partial success; a close-delimited body cannot be told apart
-//! from a shorter one at this layer, which is one reason the core verifies every body's
-//! signature before it is used.
-//!
-//! ```
-//! use wxpay_core::transport::{Method, Request, Transport, USER_AGENT};
-//! use wxpay_embedded_io::HttpClient;
-//!
-//! /// A canned peer: what the client writes is kept, the reply is read back.
-//! struct Canned { reply: &'static [u8], written: Vec<u8> }
-//! impl embedded_io::ErrorType for Canned { type Error = embedded_io::ErrorKind; }
-//! impl embedded_io::Read for Canned {
-//!     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-//!         let n = buf.len().min(self.reply.len());
-//!         buf[..n].copy_from_slice(&self.reply[..n]);
-//!         self.reply = &self.reply[n..];
-//!         Ok(n)
-//!     }
-//! }
-//! impl embedded_io::Write for Canned {
-//!     fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-//!         self.written.extend_from_slice(buf);
-//!         Ok(buf.len())
-//!     }
-//!     fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
-//! }
-//!
-//! let stream = Canned {
-//!     reply: b"HTTP/1.1 200 OK\r\nRequest-ID: 08F7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
-//!     written: Vec::new(),
-//! };
-//! let mut scratch = [0u8; wxpay_embedded_io::RECOMMENDED_SCRATCH_LEN];
-//! let mut http: HttpClient<'_, Canned> = HttpClient::new(stream, "api.mch.weixin.qq.com", &mut scratch);
-//! let request = Request {
-//!     method: Method::Get,
-//!     target: "/v3/payscore/permissions/authorization-code/X?service_id=500001",
-//!     authorization: "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",...",
-//!     user_agent: USER_AGENT,
-//!     wechatpay_serial: Some("PUB_KEY_ID_0114232134912410000000000000001"),
-//!     body: b"",
-//! };
-//! let mut body = [0u8; 2048];
-//! let head = http.execute(&request, &mut body)?;
-//! assert_eq!((head.status, &body[..head.body_len]), (200, &b"{}"[..]));
-//! assert_eq!(head.headers.request_id.as_deref(), Some("08F7"));
-//! assert!(http.is_reusable());
-//! assert!(http.stream_mut().written.starts_with(
-//!     b"GET /v3/payscore/permissions/authorization-code/X?service_id=500001 HTTP/1.1\r\nHost: api.mch.weixin.qq.com\r\n"));
-//! # Ok::<(), wxpay_embedded_io::Error<embedded_io::ErrorKind>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -84,6 +16,11 @@
 #[cfg(test)]
 #[macro_use]
 extern crate std;
+
+#[cfg(all(test, feature = "log"))]
+mod log_tests;
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("wxpay-embedded-io: enable at most one of the features `log` and `defmt`");
 
 mod chunked;
 mod error;
@@ -165,6 +102,7 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
         if !self.reusable {
             return Err(Error::NotReusable);
         }
+        wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         // Until this exchange ends cleanly, the connection is in an unknown state.
         self.reusable = false;
         let head_len = write_request_head(self.scratch, self.host, request)?;
@@ -194,6 +132,15 @@ impl<S: Read + Write, const MAX_HEADERS: usize> Transport for HttpClient<'_, S, 
             response_body,
             &mut head,
         )?;
+        wxpay_core::__log!(
+            debug,
+            "{} {} -> {}, {} bytes, Request-ID {}",
+            request.method.as_str(),
+            request.target,
+            head.status,
+            head.body_len,
+            head.headers.request_id.as_deref().unwrap_or("-"),
+        );
         Ok(head)
     }
 }

@@ -60,7 +60,25 @@ impl Emulator {
             .map(|sig| self.merchant_key.verify_prehash(&digest, &sig))
             .unwrap_or(false);
         if !valid {
-            return Err(sign_error("signature does not verify"));
+            // As WeChat Pay does: echo what was checked, so merchants can debug signatures.
+            let message_len = request.method.len()
+                + request.target.len()
+                + fields.timestamp.len()
+                + fields.nonce_str.len()
+                + request.body.len()
+                + 5;
+            return Err(Answer::json(
+                401,
+                serde_json::json!({
+                    "code": "SIGN_ERROR",
+                    "message": "signature does not verify",
+                    "detail": { "sign_information": {
+                        "method": request.method,
+                        "url": request.target,
+                        "sign_message_length": message_len,
+                    } },
+                }),
+            ));
         }
         if request
             .header("Wechatpay-Serial")

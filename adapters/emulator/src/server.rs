@@ -1,7 +1,10 @@
-//! The emulator as a loopback HTTP/1.1 server with keep-alive, one thread per connection.
+//! The emulator as a loopback HTTP/1.1 server with keep-alive: one thread per connection, at
+//! most [`MAX_CONNECTIONS`] at once (past that it answers 503 and closes). It binds loopback
+//! addresses only, and answers a TLS handshake (or any malformed head) with a plain 400, so a
+//! client that speaks TLS to it fails at once instead of waiting for a timeout.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
@@ -15,6 +18,19 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// An idle keep-alive connection is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once by [`Server::start`]; one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 64;
+/// The first byte of a TLS record carrying a handshake (a ClientHello).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// Decrements the count of open connections when the connection's thread ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// A running server; it stops when dropped.
 #[derive(Debug)]
@@ -26,14 +42,33 @@ pub struct Server {
 }
 
 impl Server {
-    /// Listens on `addr` (use port 0 for any free port) and serves `emulator`.
+    /// Listens on `addr` (use port 0 for any free port) and serves `emulator`, at most
+    /// [`MAX_CONNECTIONS`] connections at once. An address that is not loopback is refused
+    /// before anything is bound.
     pub fn start(emulator: Arc<Emulator>, addr: &str) -> io::Result<Server> {
-        let listener = TcpListener::bind(addr)?;
+        Self::start_with_limit(emulator, addr, MAX_CONNECTIONS)
+    }
+
+    /// [`Server::start`] with another cap on open connections.
+    pub fn start_with_limit(
+        emulator: Arc<Emulator>,
+        addr: &str,
+        max_connections: usize,
+    ) -> io::Result<Server> {
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        if addrs.is_empty() || !addrs.iter().all(|a| a.ip().is_loopback()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the emulator listens on loopback addresses only",
+            ));
+        }
+        let listener = TcpListener::bind(addrs.as_slice())?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&connections);
+        let open = Arc::new(AtomicUsize::new(0));
         let accept = thread::Builder::new()
             .name("wxpay-emulator-accept".into())
             .spawn(move || {
@@ -43,10 +78,17 @@ impl Server {
                     }
                     let Ok(stream) = stream else { continue };
                     counter.fetch_add(1, Ordering::SeqCst);
+                    if open.load(Ordering::SeqCst) >= max_connections {
+                        let _ = refuse(stream, 503, "too many connections");
+                        continue;
+                    }
+                    open.fetch_add(1, Ordering::SeqCst);
+                    let slot = Slot(Arc::clone(&open));
                     let emulator = Arc::clone(&emulator);
                     let _ = thread::Builder::new()
                         .name("wxpay-emulator-conn".into())
                         .spawn(move || {
+                            let _slot = slot;
                             let _ = serve_connection(&emulator, stream);
                         });
                 }
@@ -99,8 +141,24 @@ fn serve_connection(emulator: &Emulator, stream: TcpStream) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     loop {
-        let Some((request, keep_alive)) = read_request(&mut reader)? else {
-            return Ok(());
+        match reader.fill_buf()?.first() {
+            None => return Ok(()),
+            Some(&TLS_HANDSHAKE) => {
+                return refuse(
+                    writer,
+                    400,
+                    "this is a plain-HTTP port: use http://, not https://",
+                );
+            }
+            Some(_) => {}
+        }
+        let (request, keep_alive) = match read_request(&mut reader) {
+            Ok(Some(read)) => read,
+            Ok(None) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return refuse(writer, 400, &e.to_string());
+            }
+            Err(e) => return Err(e),
         };
         let response = emulator.handle(&request, system_now());
         if let Some(delay) = response.delay {
@@ -112,6 +170,25 @@ fn serve_connection(emulator: &Emulator, stream: TcpStream) -> io::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// Answers `status` with an unsigned JSON error and closes the connection.
+fn refuse(mut stream: TcpStream, status: u16, message: &str) -> io::Result<()> {
+    let code = if status == 503 {
+        "SERVICE_UNAVAILABLE"
+    } else {
+        "INVALID_REQUEST"
+    };
+    let body = format!(r#"{{"code":"{code}","message":"{message}"}}"#);
+    stream.set_write_timeout(Some(Duration::from_secs(1)))?;
+    write!(
+        stream,
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        reason(status),
+        body.len()
+    )?;
+    stream.flush()?;
+    stream.shutdown(std::net::Shutdown::Write)
 }
 
 /// Reads one request; `None` at a clean end of the connection.
@@ -244,4 +321,88 @@ pub fn write_response(
         }
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(mut stream: TcpStream) -> String {
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    }
+
+    #[test]
+    fn only_loopback_addresses_are_bound() {
+        #[rustfmt::skip]
+        let cases: &[(&str, bool)] = &[
+            ("127.0.0.1:0", true), ("localhost:0", true),
+            ("0.0.0.0:0", false), ("[::]:0", false), ("192.0.2.1:0", false),
+        ];
+        for (addr, ok) in cases {
+            let started = Server::start(Arc::new(Emulator::demo()), addr);
+            assert_eq!(started.is_ok(), *ok, "{addr}: {started:?}");
+            if let Err(e) = started {
+                assert_eq!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput,
+                    "{addr}: refused before binding"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn connections_past_the_cap_get_503() {
+        let server = Server::start_with_limit(Arc::new(Emulator::demo()), "127.0.0.1:0", 1)
+            .expect("listens");
+        // The first connection holds the only slot (kept open, idle).
+        let first = TcpStream::connect(server.addr()).expect("connects");
+        let second = TcpStream::connect(server.addr()).expect("connects");
+        let answer = read_all(second);
+        assert!(
+            answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("SERVICE_UNAVAILABLE"), "{answer}");
+        // Once the first one closes, its slot is free again.
+        drop(first);
+        let mut third = TcpStream::connect(server.addr()).expect("connects");
+        let mut answer;
+        loop {
+            third
+                .write_all(b"GET /v3/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .expect("writes");
+            answer = read_all(third);
+            if !answer.starts_with("HTTP/1.1 503") {
+                break;
+            }
+            // The first connection's thread has not seen the close yet.
+            std::thread::yield_now();
+            third = TcpStream::connect(server.addr()).expect("connects");
+        }
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+        assert!(server.connections_accepted() >= 3);
+    }
+
+    #[test]
+    fn tls_and_garbage_get_a_plain_400() {
+        let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
+        #[rustfmt::skip]
+        let cases: &[(&[u8], &str)] = &[
+            (&[0x16, 0x03, 0x01, 0x00, 0x40, 0x01], "plain-HTTP port"),
+            (b"\x00\x01 nonsense\r\n\r\n",        "malformed request head"),
+        ];
+        for (bytes, needle) in cases {
+            let mut stream = TcpStream::connect(server.addr()).expect("connects");
+            stream.write_all(bytes).expect("writes");
+            let answer = read_all(stream);
+            assert!(
+                answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+                "{answer}"
+            );
+            assert!(answer.contains(needle), "{answer}");
+        }
+    }
 }

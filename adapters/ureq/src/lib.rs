@@ -1,11 +1,10 @@
-//! std transport for `wxpay-core` over [ureq] 3.
-//!
-//! - [`UreqTransport`]: the core's [`Transport`] with connection reuse, connect/read/overall
-//!   timeouts, the request target sent byte for byte as signed, and bodies read into the
-//!   caller's bounded buffer (a larger body is an error, never a truncation).
-//! - [`SystemClock`] and [`OsRandom`]: the host's clock and CSPRNG for the core's traits.
-//! - [`load_signer`] and [`load_verifier`]: PEM key files (PKCS#8 or PKCS#1; SPKI or PKCS#1),
-//!   read into zeroizing buffers.
+#![doc = include_str!("../README.md")]
+
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`");
+
+mod host;
+pub use host::{HostClient, host_client};
 
 use std::fmt;
 use std::io::Read;
@@ -82,10 +81,19 @@ pub enum UreqError {
     },
     /// The connection ended before the body was complete.
     Truncated,
-    /// The base URL and target do not form a valid URI.
+    /// The base URL and target do not form a valid URI, or the base URL is not allowed
+    /// (`http://` to a host that is not loopback, a query or user info in it).
     BadUrl(String),
-    /// Any other HTTP or I/O failure.
+    /// The proxy URL is not usable.
+    BadProxy(String),
+    /// The TLS handshake met something that is not TLS: most likely a plain-HTTP port.
+    NotTls(String),
+    /// The response head is ambiguous (both `Content-Length` and `Transfer-Encoding`).
+    Framing(&'static str),
+    /// Any other HTTP failure.
     Http(String),
+    /// Any other I/O failure; chained as `source()`.
+    Io(std::io::Error),
 }
 
 impl fmt::Display for UreqError {
@@ -98,12 +106,27 @@ impl fmt::Display for UreqError {
             }
             UreqError::Truncated => f.write_str("response body ended early (truncated)"),
             UreqError::BadUrl(what) => write!(f, "bad URL: {what}"),
+            UreqError::BadProxy(what) => write!(f, "bad proxy URL: {what}"),
+            UreqError::NotTls(what) => write!(
+                f,
+                "TLS handshake failed: the server does not speak TLS (a plain-HTTP port? \
+                 http:// is allowed for loopback hosts): {what}"
+            ),
+            UreqError::Framing(what) => write!(f, "malformed response: {what}"),
             UreqError::Http(what) => write!(f, "HTTP error: {what}"),
+            UreqError::Io(e) => write!(f, "I/O error: {e}"),
         }
     }
 }
 
-impl std::error::Error for UreqError {}
+impl std::error::Error for UreqError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UreqError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl UreqError {
     /// True for timeouts.
@@ -119,7 +142,7 @@ impl UreqError {
             }
             ureq::Error::Io(io) => Self::from_io(io),
             ureq::Error::BadUri(uri) => UreqError::BadUrl(uri),
-            other => UreqError::Http(other.to_string()),
+            other => Self::other(other.to_string()),
         }
     }
 
@@ -133,9 +156,22 @@ impl UreqError {
                 // ureq wraps its own errors (timeouts, protocol) in io::Error while reading.
                 match io.downcast::<ureq::Error>() {
                     Ok(inner) => Self::from_ureq(inner),
-                    Err(io) => UreqError::Http(io.to_string()),
+                    Err(io) if io.to_string().contains("InvalidContentType") => {
+                        UreqError::NotTls(io.to_string())
+                    }
+                    Err(io) => UreqError::Io(io),
                 }
             }
+        }
+    }
+
+    fn other(text: String) -> Self {
+        // rustls met a record that is not TLS: the peer answered in plain text. (Matched on
+        // the text so this crate need not name the TLS library.)
+        if text.contains("InvalidContentType") {
+            UreqError::NotTls(text)
+        } else {
+            UreqError::Http(text)
         }
     }
 }
@@ -196,36 +232,107 @@ impl Resolver for PooledResolver {
     }
 }
 
+/// Largest key file [`load_key`] reads; a larger file is [`KeyFileError::TooLarge`]. An
+/// RSA-4096 PKCS#8 PEM is about 3.3 kB.
+pub const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
+
+/// True for the hosts plain `http://` may go to: `localhost`, 127.0.0.0/8 and `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a base URL before any traffic: `https://HOST[:PORT][/PATH]`, or `http://` when the
+/// host is loopback; no user info, query or fragment.
+pub fn check_base_url(base_url: &str) -> Result<(), UreqError> {
+    let bad = |why: &str| Err(UreqError::BadUrl(format!("{base_url}: {why}")));
+    let uri: Uri = match base_url.parse() {
+        Ok(uri) => uri,
+        Err(e) => return bad(&e.to_string()),
+    };
+    let Some(authority) = uri.authority() else {
+        return bad("expected https://HOST");
+    };
+    if authority.as_str().contains('@') {
+        return bad("user info is not allowed");
+    }
+    if authority.host().is_empty() {
+        return bad("no host");
+    }
+    if uri.query().is_some() || base_url.contains('#') {
+        return bad("a query or fragment is not allowed");
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback_host(authority.host()) => Ok(()),
+        Some("http") => bad(
+            "plain http:// is allowed only to loopback hosts (127.0.0.0/8, [::1], localhost); use https://",
+        ),
+        _ => bad("expected https://HOST"),
+    }
+}
+
 /// The core's [`Transport`] over a ureq [`Agent`], which keeps connections alive.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: Agent,
     base_url: String,
+    timeouts: Timeouts,
+    /// Why the base URL is refused; then every call fails before any traffic.
+    refused: Option<String>,
 }
 
 impl UreqTransport {
     /// A transport to `base_url` (e.g. [`PRODUCTION_BASE_URL`] or an emulator's
-    /// `http://127.0.0.1:PORT`), without a trailing slash.
+    /// `http://127.0.0.1:PORT`), without a trailing slash, and no proxy. A base URL that
+    /// [`check_base_url`] refuses makes every call fail with [`UreqError::BadUrl`] before any
+    /// traffic; use [`UreqTransport::checked`] to learn that at once.
     pub fn new(base_url: &str, timeouts: Timeouts) -> Self {
-        let config = Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_recv_response(Some(timeouts.read))
-            .timeout_recv_body(Some(timeouts.read))
-            .timeout_global(Some(timeouts.overall))
-            .max_redirects(0)
-            .user_agent(USER_AGENT)
-            .build();
         UreqTransport {
-            agent: Agent::with_parts(config, DefaultConnector::new(), PooledResolver::default()),
+            agent: agent(timeouts, None),
             base_url: base_url.trim_end_matches('/').to_owned(),
+            timeouts,
+            refused: check_base_url(base_url).err().map(|e| e.to_string()),
         }
+    }
+
+    /// Like [`UreqTransport::new`], but a refused base URL is an error now.
+    pub fn checked(base_url: &str, timeouts: Timeouts) -> Result<Self, UreqError> {
+        check_base_url(base_url)?;
+        Ok(Self::new(base_url, timeouts))
+    }
+
+    /// Sends every request through the proxy at `proxy_url` (`http://HOST:PORT`, an HTTPS
+    /// target is tunnelled with `CONNECT`). Without this call no proxy is used, whatever the
+    /// environment says.
+    pub fn with_proxy(mut self, proxy_url: &str) -> Result<Self, UreqError> {
+        let proxy = ureq::Proxy::new(proxy_url)
+            .map_err(|e| UreqError::BadProxy(format!("{proxy_url}: {e}")))?;
+        self.agent = agent(self.timeouts, Some(proxy));
+        Ok(self)
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
+}
+
+/// The agent: bounded timeouts, HTTP statuses as responses, no redirects, and a proxy only
+/// when one is given (ureq's default config would read `ALL_PROXY`/`HTTPS_PROXY`).
+fn agent(timeouts: Timeouts, proxy: Option<ureq::Proxy>) -> Agent {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(timeouts.connect))
+        .timeout_recv_response(Some(timeouts.read))
+        .timeout_recv_body(Some(timeouts.read))
+        .timeout_global(Some(timeouts.overall))
+        .max_redirects(0)
+        .proxy(proxy)
+        .user_agent(USER_AGENT)
+        .build();
+    Agent::with_parts(config, DefaultConnector::new(), PooledResolver::default())
 }
 
 impl Transport for UreqTransport {
@@ -236,6 +343,9 @@ impl Transport for UreqTransport {
         request: &Request<'_>,
         response_body: &mut [u8],
     ) -> Result<ResponseHead, UreqError> {
+        if let Some(why) = &self.refused {
+            return Err(UreqError::BadUrl(why.clone()));
+        }
         // The target is ASCII with only unreserved characters and %XX escapes, which `Uri`
         // keeps verbatim: it goes on the wire exactly as signed.
         let url = format!("{}{}", self.base_url, request.target);
@@ -256,13 +366,30 @@ impl Transport for UreqTransport {
         let http_request = builder
             .body(request.body.to_vec())
             .map_err(|e| UreqError::Http(e.to_string()))?;
+        wxpay_core::__log!(debug, "{} {}", request.method.as_str(), request.target);
         let mut response = self.agent.run(http_request).map_err(UreqError::from_ureq)?;
+        // RFC 9112 §6.1: a message with both is a smuggling vector; refuse it, as the
+        // embedded-io adapter does.
+        let has = |name: &str| response.headers().contains_key(name);
+        if has("content-length") && has("transfer-encoding") {
+            return Err(UreqError::Framing(
+                "both Content-Length and Transfer-Encoding",
+            ));
+        }
 
         let mut headers = ResponseHeaders::default();
         for (name, value) in response.headers() {
             headers.capture(name.as_str(), value.as_bytes());
         }
         let status = response.status().as_u16();
+        wxpay_core::__log!(
+            debug,
+            "{} {} -> {}, Request-ID {}",
+            request.method.as_str(),
+            request.target,
+            status,
+            headers.request_id.as_deref().unwrap_or("-"),
+        );
         let limit = response_body.len();
         // Read one byte more than fits, so an oversized body is detected, not cut.
         let mut reader = response
@@ -325,9 +452,15 @@ impl RandomSource for OsRandom {
 
 /// Why a key file did not load.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum KeyFileError {
     /// The file could not be read.
     Read(std::io::Error),
+    /// The file is larger than `limit` ([`MAX_KEY_FILE_BYTES`]) bytes: not a key.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// Its content is not a usable key.
     Key(KeyError),
 }
@@ -336,12 +469,35 @@ impl fmt::Display for KeyFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyFileError::Read(e) => write!(f, "cannot read key file: {e}"),
+            KeyFileError::TooLarge { limit } => {
+                write!(f, "key file is larger than {limit} bytes: not a key")
+            }
             KeyFileError::Key(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for KeyFileError {}
+impl std::error::Error for KeyFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeyFileError::Read(e) => Some(e),
+            KeyFileError::Key(e) => Some(e),
+            KeyFileError::TooLarge { .. } => None,
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of `reader` into a zeroizing buffer; `Ok(None)` when there is
+/// more (the bytes read so far are zeroized). For key files, secrets and other bounded inputs.
+pub fn read_bounded(
+    reader: impl Read,
+    limit: usize,
+) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(cap).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limit).then_some(bytes))
+}
 
 /// A key file's contents: PEM text or DER bytes.
 #[derive(Debug, Clone, Copy)]
@@ -358,10 +514,12 @@ pub fn load_key<T>(
     path: &Path,
     parse: impl FnOnce(KeyMaterial<'_>) -> Result<T, KeyError>,
 ) -> Result<T, KeyFileError> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(KeyFileError::Read)?;
+    let bytes = std::fs::File::open(path)
+        .and_then(|f| read_bounded(f, MAX_KEY_FILE_BYTES))
+        .map_err(KeyFileError::Read)?
+        .ok_or(KeyFileError::TooLarge {
+            limit: MAX_KEY_FILE_BYTES,
+        })?;
     let material = match std::str::from_utf8(&bytes) {
         Ok(pem) if pem.contains("-----BEGIN") => KeyMaterial::Pem(pem),
         _ => KeyMaterial::Der(&bytes),
@@ -418,6 +576,190 @@ mod tests {
                 let head = transport.execute(&request, &mut body).expect(&base);
                 assert_eq!(head.status, 401, "{base}");
             }
+        }
+    }
+
+    /// A raw HTTP server on 127.0.0.1 that answers one connection with `answer` and hands
+    /// back the bytes of the request it read.
+    fn raw_server(answer: &'static [u8]) -> (String, std::thread::JoinHandle<Vec<u8>>) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accepts");
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Up to the end of a request head, or whatever a TLS client sends first.
+            while let Ok(n) = stream.read(&mut buf) {
+                seen.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if n == 0
+                    || seen.windows(4).any(|w| w == b"\r\n\r\n")
+                    || seen.first() == Some(&0x16)
+                {
+                    break;
+                }
+            }
+            let _ = stream.write_all(answer);
+            let _ = stream.flush();
+            seen
+        });
+        (format!("127.0.0.1:{port}"), handle)
+    }
+
+    fn get(base: &str) -> (Result<ResponseHead, UreqError>, Vec<u8>) {
+        let request = Request {
+            method: wxpay_core::Method::Get,
+            target: "/v3/x",
+            authorization: "WECHATPAY2-SHA256-RSA2048 bogus",
+            user_agent: USER_AGENT,
+            wechatpay_serial: None,
+            body: b"",
+        };
+        let mut body = [0u8; 256];
+        let mut transport = UreqTransport::new(base, Timeouts::all(Duration::from_secs(30)));
+        let result = transport.execute(&request, &mut body);
+        let len = result.as_ref().map_or(0, |h| h.body_len);
+        (result, body.get(..len).unwrap_or_default().to_vec())
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        #[rustfmt::skip]
+        let cases: &[(&str, bool)] = &[
+            ("https://api.mch.weixin.qq.com",  true),
+            ("https://192.0.2.1:8443",         true),
+            ("http://127.0.0.1:8787",          true),
+            ("http://127.9.8.7",               true),
+            ("http://[::1]:8787",              true),
+            ("http://localhost:8787",          true),
+            ("http://LOCALHOST",               true),
+            ("http://api.mch.weixin.qq.com",   false),
+            ("http://192.0.2.1:8787",          false),
+            ("http://[::2]:8787",              false),
+            ("http://localhost.example.com",   false),
+            ("http://127.0.0.1@192.0.2.1",     false),
+            ("https://user@api.mch.weixin.qq.com", false),
+            ("https://api.mch.weixin.qq.com?x=1", false),
+            ("ftp://127.0.0.1",                false),
+            ("127.0.0.1:8787",                 false),
+            ("htp:/x",                         false),
+            ("",                               false),
+        ];
+        for (url, allowed) in cases {
+            assert_eq!(check_base_url(url).is_ok(), *allowed, "{url}");
+            let checked = UreqTransport::checked(url, Timeouts::default());
+            assert_eq!(checked.is_ok(), *allowed, "{url}");
+            if !allowed {
+                // Built anyway: it refuses every call before any traffic.
+                let (result, _) = get(url);
+                assert!(
+                    matches!(result, Err(UreqError::BadUrl(_))),
+                    "{url}: {result:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn redirects_are_not_followed() {
+        let target = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        target.set_nonblocking(true).expect("nonblocking");
+        let answer = format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://{}/v3/y\r\nContent-Length: 0\r\n\r\n",
+            target.local_addr().expect("addr")
+        );
+        let (addr, server) = raw_server(Box::leak(answer.into_boxed_str()).as_bytes());
+        let (result, _) = get(&format!("http://{addr}"));
+        assert_eq!(result.expect("the 302 itself").status, 302);
+        server.join().expect("server");
+        assert!(
+            matches!(target.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "the redirect target was contacted"
+        );
+    }
+
+    #[test]
+    fn content_length_with_transfer_encoding_is_refused() {
+        let (addr, server) = raw_server(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        );
+        let (result, _) = get(&format!("http://{addr}"));
+        assert!(matches!(result, Err(UreqError::Framing(_))), "{result:?}");
+        server.join().expect("server");
+        // Either alone is fine.
+        for answer in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ] {
+            let (addr, server) = raw_server(answer);
+            let (result, body) = get(&format!("http://{addr}"));
+            assert_eq!(result.expect("200").status, 200);
+            assert_eq!(body, b"hello");
+            server.join().expect("server");
+        }
+    }
+
+    #[test]
+    fn tls_to_a_plain_http_port_says_so() {
+        // What a plain-HTTP server answers to a ClientHello: a 400 in plain text.
+        let (addr, server) = raw_server(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let (result, _) = get(&format!("https://{addr}"));
+        let seen = server.join().expect("server");
+        assert_eq!(seen.first(), Some(&0x16), "a TLS handshake record was sent");
+        let error = result.expect_err("not TLS");
+        assert!(matches!(error, UreqError::NotTls(_)), "{error:?}");
+        assert!(error.to_string().contains("plain-HTTP port"), "{error}");
+    }
+
+    #[test]
+    fn key_files_are_bounded() {
+        let path = std::env::temp_dir().join(format!("wxpay-ureq-big-key-{}", std::process::id()));
+        std::fs::write(&path, vec![b'A'; MAX_KEY_FILE_BYTES + 1]).expect("writes");
+        let result = load_verifier(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            matches!(
+                result,
+                Err(KeyFileError::TooLarge {
+                    limit: MAX_KEY_FILE_BYTES
+                })
+            ),
+            "{result:?}"
+        );
+        #[rustfmt::skip]
+        let cases: &[(usize, usize, bool)] = &[
+            (0, 0, true), (3, 3, true), (3, 4, true), (4, 3, false), (100_000, 10, false),
+        ];
+        for (len, limit, fits) in cases {
+            let read = read_bounded(&vec![7u8; *len][..], *limit).expect("reads");
+            assert_eq!(
+                read.map(|b| b.len()),
+                fits.then_some(*len),
+                "{len} / {limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_chain_their_source() {
+        use std::error::Error as _;
+        let io = || std::io::Error::other("disk on fire");
+        #[rustfmt::skip]
+        let cases: &[(&dyn std::error::Error, Option<&str>)] = &[
+            (&UreqError::Io(io()),                      Some("disk on fire")),
+            (&UreqError::Truncated,                     None),
+            (&KeyFileError::Read(io()),                 Some("disk on fire")),
+            (&KeyFileError::Key(KeyError::Unreadable),         Some(&KeyError::Unreadable.to_string())),
+            (&KeyFileError::TooLarge { limit: 1 },      None),
+        ];
+        for (error, source) in cases {
+            assert_eq!(
+                error.source().map(|s| s.to_string()).as_deref(),
+                *source,
+                "{error}"
+            );
         }
     }
 

@@ -21,7 +21,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const wasmPath =
   process.env.WXPAY_WASM ?? `${root}target/wasm32-unknown-unknown/release-wasm/wxpay_wasm.wasm`;
 const wxpayBin = process.env.WXPAY_BIN ?? `${root}target/debug/wxpay`;
-const vectors = JSON.parse(readFileSync(`${root}../shared/vectors/vectors.json`, 'utf8'));
+const vectors = JSON.parse(readFileSync(`${root}tests/vectors/vectors.json`, 'utf8'));
 const wasmBytes = readFileSync(wasmPath);
 
 // The emulator's seeded demo record (adapters/emulator/src/lib.rs, `demo` and seed_demo_records).
@@ -40,8 +40,13 @@ const DEMO_RECORD = {
 
 /** Starts `wxpay sandbox` on 127.0.0.1 and reads the WXPAY_* settings it prints. */
 async function startSandbox() {
+  // wxpay refuses WXPAY_* variables it does not read (this test's WXPAY_WASM and WXPAY_BIN).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('WXPAY_')),
+  );
   const child = spawn(wxpayBin, ['sandbox', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const settings = {};
   const lines = createInterface({ input: child.stdout });

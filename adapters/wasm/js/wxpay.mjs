@@ -87,7 +87,11 @@ export class Wxpay {
     return client;
   }
 
-  /** Calls an export with strings, bytes and numbers; returns the `ok` value or throws. */
+  /**
+   * Calls an export with strings, bytes and numbers; returns the `ok` value or throws.
+   * Every argument buffer is cleared in module memory before it is freed (one of them carries
+   * the private-key PEM), and the loader's own encoded copy of a string is cleared too.
+   */
   _call(name, args) {
     const ex = this.#exports;
     const buffers = [];
@@ -103,6 +107,7 @@ export class Wxpay {
         buffers.push([ptr, bytes.length]);
         // A fresh view each time: an allocation may have grown (and detached) the memory.
         new Uint8Array(ex.memory.buffer, ptr, bytes.length).set(bytes);
+        if (typeof arg === 'string') bytes.fill(0);
         flat.push(ptr, bytes.length);
       }
       const len = ex[name](...flat) >>> 0;
@@ -111,7 +116,10 @@ export class Wxpay {
       if (answer.error) throw new WxpayError(answer.error);
       return answer.ok;
     } finally {
-      for (const [ptr, len] of buffers) ex.wxpay_free(ptr, len);
+      for (const [ptr, len] of buffers) {
+        new Uint8Array(ex.memory.buffer, ptr, len).fill(0);
+        ex.wxpay_free(ptr, len);
+      }
     }
   }
 }
@@ -171,26 +179,34 @@ export class Client {
    */
   async query(fetch, baseUrl, { authorizationCode, serviceId }, { signal } = {}) {
     const request = this.prepareQuery({ authorizationCode, serviceId });
-    let response;
-    let body;
-    try {
-      response = await fetch(baseUrl.replace(/\/+$/, '') + request.target, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body === '' ? undefined : request.body,
-        redirect: 'manual',
-        signal,
-      });
-      body = new Uint8Array(await response.arrayBuffer());
-    } catch (e) {
-      throw new WxpayError({
-        kind: 'transport',
-        reason: e?.name === 'AbortError' ? 'aborted' : 'fetch_failed',
-        message: `transport: ${e?.cause?.message ?? e?.message ?? e}`,
-        requestId: null,
-      });
-    }
+    const { response, body } = await send(fetch, baseUrl, request, signal);
     return this.finishQuery({ status: response.status, headers: response.headers, body });
+  }
+
+  /**
+   * Step one of a typed call by name (`serviceorder.create`, `serviceorder.get`,
+   * `serviceorder.cancel`, `serviceorder.modify`, `serviceorder.complete`, `serviceorder.pay`,
+   * `serviceorder.sync`, `permissions.get`), its arguments as the API documents them (see
+   * adapters/wasm/src/calls.rs). Unknown argument fields are refused.
+   */
+  prepareCall(name, args) {
+    return this.#call('wxpay_prepare_call', [name, JSON.stringify(args)]);
+  }
+
+  /**
+   * Step two of a typed call: only a verified 2xx that answers the prepared call.
+   * @returns {{ result: object, requestId: string | null }}
+   */
+  finishCall({ status, headers, body }) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body ?? new ArrayBuffer(0));
+    return this.#call('wxpay_finish_call', [status, headerLines(headers), bytes]);
+  }
+
+  /** Both steps of a typed call around `fetch`: resolves to `{ result, requestId }`. */
+  async call(fetch, baseUrl, name, args, { signal } = {}) {
+    const request = this.prepareCall(name, args);
+    const { response, body } = await send(fetch, baseUrl, request, signal);
+    return this.finishCall({ status: response.status, headers: response.headers, body });
   }
 
   /** Drops the merchant from the module (its key is zeroized). */
@@ -199,6 +215,28 @@ export class Client {
       this.#wx._call('wxpay_client_free', [this.#handle]);
       this.#handle = 0;
     }
+  }
+}
+
+/** Sends a prepared request with `fetch`, exactly as signed; transport failures are typed. */
+async function send(fetch, baseUrl, request, signal) {
+  try {
+    const response = await fetch(baseUrl.replace(/\/+$/, '') + request.target, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body === '' ? undefined : request.body,
+      redirect: 'manual',
+      signal,
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    return { response, body };
+  } catch (e) {
+    throw new WxpayError({
+      kind: 'transport',
+      reason: e?.name === 'AbortError' ? 'aborted' : 'fetch_failed',
+      message: `transport: ${e?.cause?.message ?? e?.message ?? e}`,
+      requestId: null,
+    });
   }
 }
 

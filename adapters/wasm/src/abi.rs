@@ -329,3 +329,58 @@ pub unsafe extern "C" fn wxpay_finish_query(
         json::record(&record, request_id.as_deref())
     })
 }
+
+/// Step one of a typed call by name (`serviceorder.create`, …; see `calls`), with its
+/// arguments as JSON, at the host's time with a fresh nonce.
+///
+/// # Safety
+/// As [`wxpay_client_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxpay_prepare_call(
+    handle: u32,
+    name: *const u8,
+    name_len: usize,
+    args: *const u8,
+    args_len: usize,
+) -> usize {
+    let mut state = state();
+    let result = session(&mut state, handle).and_then(|s| {
+        // SAFETY: guaranteed by the caller.
+        let (name, args) = unsafe { (text(name, name_len)?, bytes(args, args_len)) };
+        s.prepare_call(name, args, host_now_secs()?)
+    });
+    answer_with(&mut state, result, |p| json::prepared(&p))
+}
+
+/// Step two of a typed call: status, headers (`name: value` lines) and the raw body; the
+/// verified answer, bound to the request, as `{"ok":{"result":…,"requestId":…}}`.
+///
+/// # Safety
+/// As [`wxpay_client_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxpay_finish_call(
+    handle: u32,
+    status: u32,
+    headers: *const u8,
+    headers_len: usize,
+    body: *const u8,
+    body_len: usize,
+) -> usize {
+    let mut state = state();
+    let result = session(&mut state, handle).and_then(|s| {
+        let status = u16::try_from(status).map_err(|_| Error::InvalidInput {
+            what: "HTTP status out of range",
+        })?;
+        // SAFETY: guaranteed by the caller.
+        let (headers, body) = unsafe { (text(headers, headers_len)?, bytes(body, body_len)) };
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        s.finish_call(&response, host_now_secs()?)
+    });
+    answer_with(&mut state, result, |(rendered, request_id)| {
+        json::answer("result", &rendered, request_id.as_deref())
+    })
+}

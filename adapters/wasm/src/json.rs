@@ -28,9 +28,10 @@ pub fn prepared(p: &Prepared) -> String {
     })
 }
 
-/// `{"ok":{"record":{…},"requestId":…}}`: the record rendered by its declaration (the
-/// API's field names, values exactly as received, absent fields left out).
-pub fn record<R: Record>(r: &R, request_id: Option<&str>) -> String {
+/// A record rendered by its declaration (the API's field names, values exactly as received,
+/// absent fields left out). The renderer writes well-formed JSON; a failure would be a bug,
+/// so it shows as `null`.
+pub fn render<R: Record>(r: &R) -> String {
     let mut rendered = vec![0u8; 4096];
     let text = match r.write_json(&mut rendered) {
         Err(Error::BufferTooSmall { needed }) => {
@@ -39,10 +40,19 @@ pub fn record<R: Record>(r: &R, request_id: Option<&str>) -> String {
         }
         other => other.map(str::to_owned),
     };
+    text.unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `{"ok":{"record":{…},"requestId":…}}`.
+pub fn record<R: Record>(r: &R, request_id: Option<&str>) -> String {
+    answer("record", &render(r), request_id)
+}
+
+/// `{"ok":{KEY:…,"requestId":…}}` around already rendered JSON.
+pub fn answer(key: &str, rendered: &str, request_id: Option<&str>) -> String {
     envelope("ok", |o| {
-        o.key("record");
-        // The renderer writes well-formed JSON; a failure would be a bug, so it shows as null.
-        o.out.push_str(text.as_deref().unwrap_or("null"));
+        o.key(key);
+        o.out.push_str(rendered);
         o.nullable_str("requestId", request_id);
     })
 }

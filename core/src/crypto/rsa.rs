@@ -230,7 +230,7 @@ impl Verifier for RsaVerifier {
     }
 }
 
-/// The shared vectors (`../shared/vectors/vectors.json`), one table row each.
+/// The signing vectors (`tests/vectors/vectors.json`), one table row each.
 #[cfg(test)]
 mod vectors {
     use super::*;
@@ -243,11 +243,8 @@ mod vectors {
     use std::string::String;
 
     fn vectors() -> serde_json::Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/vectors/vectors.json"
-        );
-        let text = std::fs::read_to_string(path).expect("../shared/vectors/vectors.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/vectors.json");
+        let text = std::fs::read_to_string(path).expect("tests/vectors/vectors.json");
         serde_json::from_str(&text).expect("vectors.json is JSON")
     }
 

@@ -9,7 +9,10 @@
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-use wxpay_core::api::permissions::{PreAuthorization, TerminateByCode, TerminateByOpenid};
+use wxpay_core::ClientError;
+use wxpay_core::api::permissions::{
+    PreAuthorization, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+};
 use wxpay_firmware::meter::{CLIENT_PHASES, Event, Meter};
 use wxpay_firmware::params::{
     APPID, APPLY_PERMISSIONS_TOKEN, AUTHORIZATION_CODE, NEW_AUTHORIZATION_CODE, NOTIFY_URL, OPENID,
@@ -60,13 +63,16 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
             fixture::FAMILY_RESPONSE_PRE_AUTHORIZE,
             fixture::FAMILY_REQUEST_PRE_AUTHORIZE,
             |c| {
-                let request = PreAuthorization {
-                    service_id: SERVICE_ID,
-                    appid: APPID,
-                    authorization_code: black_box(NEW_AUTHORIZATION_CODE),
-                    notify_url: Some(NOTIFY_URL),
-                };
-                match c.pre_authorize(&request, body) {
+                let request = PreAuthorization::new(
+                    SERVICE_ID,
+                    APPID,
+                    black_box(NEW_AUTHORIZATION_CODE),
+                    Some(NOTIFY_URL),
+                );
+                match request
+                    .map_err(ClientError::Request)
+                    .and_then(|r| c.call(&r, body))
+                {
                     Ok(token) => token.as_str() == APPLY_PERMISSIONS_TOKEN,
                     Err(e) => wxpay_firmware::note("pre-authorise", client_error(&e)),
                 }
@@ -79,7 +85,10 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
             "by_openid",
             fixture::FAMILY_RESPONSE_BY_OPENID,
             fixture::FAMILY_REQUEST_BY_OPENID,
-            |c| match c.authorization_by_openid(black_box(OPENID), APPID, SERVICE_ID, body) {
+            |c| match QueryByOpenid::new(black_box(OPENID), APPID, SERVICE_ID)
+                .map_err(ClientError::Request)
+                .and_then(|q| c.call(&q, body))
+            {
                 Ok(record) => {
                     record.openid.as_deref() == Some(OPENID)
                         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE)
@@ -95,12 +104,16 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
             fixture::FAMILY_RESPONSE_TERMINATE_BY_CODE,
             fixture::FAMILY_REQUEST_TERMINATE_BY_CODE,
             |c| {
-                let request = TerminateByCode {
-                    service_id: SERVICE_ID,
-                    reason: black_box(TERMINATE_REASON),
-                };
-                match c.terminate_by_code(black_box(AUTHORIZATION_CODE), &request, body) {
-                    Ok(()) => true,
+                let request = TerminateByCode::new(
+                    black_box(AUTHORIZATION_CODE),
+                    SERVICE_ID,
+                    black_box(TERMINATE_REASON),
+                );
+                match request
+                    .map_err(ClientError::Request)
+                    .and_then(|r| c.call(&r, body))
+                {
+                    Ok(_) => true,
                     Err(e) => wxpay_firmware::note("terminate by code", client_error(&e)),
                 }
             },
@@ -113,13 +126,17 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
             fixture::FAMILY_RESPONSE_TERMINATE_BY_OPENID,
             fixture::FAMILY_REQUEST_TERMINATE_BY_OPENID,
             |c| {
-                let request = TerminateByOpenid {
-                    service_id: SERVICE_ID,
-                    appid: APPID,
-                    reason: black_box(TERMINATE_REASON),
-                };
-                match c.terminate_by_openid(black_box(OPENID), &request, body) {
-                    Ok(()) => true,
+                let request = TerminateByOpenid::new(
+                    black_box(OPENID),
+                    APPID,
+                    SERVICE_ID,
+                    black_box(TERMINATE_REASON),
+                );
+                match request
+                    .map_err(ClientError::Request)
+                    .and_then(|r| c.call(&r, body))
+                {
+                    Ok(_) => true,
                     Err(e) => wxpay_firmware::note("terminate by openid", client_error(&e)),
                 }
             },

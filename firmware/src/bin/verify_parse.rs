@@ -6,20 +6,19 @@
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-use wxpay_core::crypto::rsa::RsaVerifier;
 use wxpay_core::verify::{PlatformKeys, verify_response};
 use wxpay_core::{AuthorizationRecord, ResponseHeaders};
 use wxpay_firmware::meter::{Event, Meter};
 use wxpay_firmware::params::{NOW, PUB_KEY_ID, RECORD_JSON, RESPONSE_NONCE};
 use wxpay_firmware::timed::TimedVerifier;
-use wxpay_firmware::{VERIFY_PARSE_PHASES, boot, fail, fixture, heap, report, stack};
+use wxpay_firmware::{VERIFY_PARSE_PHASES, boot, fail, fixture, report, stack};
 
 #[entry]
 fn main() -> ! {
     stack::paint();
     boot();
     let meter = Meter::new();
-    let Ok(verifier) = RsaVerifier::from_der(fixture::PLATFORM_PUB_DER) else {
+    let Some(verifier) = wxpay_firmware::keys::platform() else {
         fail("platform public key")
     };
     let inner = TimedVerifier {
@@ -31,7 +30,6 @@ fn main() -> ! {
     };
     let body = black_box(RECORD_JSON.as_bytes());
 
-    heap::reset_peak();
     meter.mark(Event::Start);
     let mut headers = ResponseHeaders::default();
     for (name, value) in [

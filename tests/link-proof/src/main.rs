@@ -1,6 +1,8 @@
-//! No-allocator link proof: `cargo build` (thumbv7em-none-eabihf) succeeds only if nothing on
-//! these paths needs a global allocator: the core's sign, verify and parse, and the whole
-//! `Client` over the embedded-io HTTP/1.1 transport. It is linked, never run.
+//! No-allocator link proof: `cargo build` (thumbv7em-none-eabihf, thumbv6m-none-eabi,
+//! riscv32imc-unknown-none-elf) succeeds only if nothing on these paths needs a global
+//! allocator: the core's sign, verify and parse, the whole `Client` over the embedded-io
+//! HTTP/1.1 transport, and software RSA-2048 (`rsa-fixed`: keys from raw components and from
+//! DER, blinded signing, verification). It is linked, never run.
 #![no_std]
 #![no_main]
 
@@ -8,6 +10,7 @@ use core::hint::black_box;
 use core::panic::PanicInfo;
 
 use wxpay_core::api::permissions::{self, AuthorizationRecord};
+use wxpay_core::crypto::rsa_fixed::{FixedRsaSigner, FixedRsaVerifier, RsaComponents};
 use wxpay_core::sign::{self, SIGNATURE_LEN, Sha256Digest, Signer, SigningInput};
 use wxpay_core::transport::Transport;
 use wxpay_core::transport::{Method, ResponseHeaders};
@@ -174,8 +177,79 @@ fn run_client(reply: &[u8], now: i64) -> usize {
     }
 }
 
+/// The client again, with software RSA-2048: a merchant key from raw components or DER,
+/// blinded, and a platform key from its modulus or DER.
+fn run_rsa(parts: &[&[u8]; 7], der: &[u8], reply: &[u8], now: i64) -> usize {
+    let [
+        modulus,
+        public_exponent,
+        prime1,
+        prime2,
+        exponent1,
+        exponent2,
+        coefficient,
+    ] = *parts;
+    let components = RsaComponents {
+        modulus,
+        public_exponent,
+        prime1,
+        prime2,
+        exponent1,
+        exponent2,
+        coefficient,
+    };
+    let signer = match FixedRsaSigner::from_components(&components, "S") {
+        Ok(signer) => signer,
+        Err(_) => match FixedRsaSigner::from_der(der, "S") {
+            Ok(signer) => signer,
+            Err(_) => return 10,
+        },
+    };
+    let verifier = match FixedRsaVerifier::from_modulus(modulus, 65537) {
+        Ok(verifier) => verifier,
+        Err(_) => match FixedRsaVerifier::from_der(der) {
+            Ok(verifier) => verifier,
+            Err(_) => return 11,
+        },
+    };
+    let mut scratch = [0u8; wxpay_embedded_io::RECOMMENDED_SCRATCH_LEN];
+    let http: HttpClient<'_, Wire<'_>> = HttpClient::new(
+        Wire { reply, written: 0 },
+        "api.mch.weixin.qq.com",
+        &mut scratch,
+    );
+    let Ok(keys) =
+        PlatformKeys::<_, 2>::with_key("PUB_KEY_ID_0114232134912410000000000000", &verifier)
+    else {
+        return 12;
+    };
+    let Ok(mut client) = Client::new(
+        http,
+        signer.with_blinding(FakeRandom(5)),
+        keys,
+        FixedClock(now),
+        FakeRandom(9),
+        "1230000109",
+    ) else {
+        return 13;
+    };
+    let mut body = [0u8; 2048];
+    match client.authorization_by_code("1234323JKHDFE1243252", "500001", &mut body) {
+        Ok(record) => record.service_id.len(),
+        Err(e) => e.is_not_found() as usize + 14,
+    }
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
+    let part: &[u8] = black_box(&[0xc5; 256]);
+    let parts: [&[u8]; 7] = black_box([part, b"\x01\x00\x01", part, part, part, part, part]);
+    black_box(run_rsa(
+        &parts,
+        part,
+        black_box(b"HTTP/1.1 200 OK\r\n\r\n"),
+        7,
+    ));
     let reply: &[u8] =
         black_box(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
     black_box(run_client(reply, black_box(1_554_208_460)));

@@ -20,7 +20,7 @@ use super::{
     FUZZ_NOW, SIGNATURE_MARKER, marker_keys, reference_object, reference_str, split_message,
 };
 
-/// The APIv3 key [`callback`] decrypts with (the seeds in `fuzz/corpus/callback/` were
+/// The APIv3 key [`callback()`] decrypts with (the seeds in `fuzz/corpus/callback/` were
 /// encrypted with it by `fuzz/make_seeds.py`).
 pub const FUZZ_APIV3_KEY: &str = "wxpayFuzzApiV3Key0123456789abcde";
 
@@ -172,7 +172,7 @@ pub(super) fn reference_plaintext(
 }
 
 /// Callbacks, behind the marker verifier (NO SECURITY, fuzzing only) and [`FUZZ_APIV3_KEY`].
-/// Input: head lines and a body, as for [`verify`](super::verify).
+/// Input: head lines and a body, as for [`verify`](super::verify()).
 ///
 /// - Never panics; errors are the documented variants. The signature is checked first: a
 ///   response `verify_response` refuses is refused with its error, and nothing else.
@@ -309,9 +309,10 @@ fn check_notification(
                 callback::USER_PAID
             };
             assert_eq!(n.event_type.as_str(), want);
+            assert_eq!(order.plaintext(), &plaintext[..]);
             assert_eq!(
-                ServiceOrder::from_json(&plaintext).as_ref(),
-                Ok(order),
+                ServiceOrder::from_json(&plaintext),
+                order.order(),
                 "the order is not the decrypted resource's"
             );
         }

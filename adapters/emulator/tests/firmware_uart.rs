@@ -1,0 +1,166 @@
+//! The firmware's UART variant (`firmware/src/bin/uart_query.rs`) on QEMU against this
+//! emulator: QEMU connects the board's UART0 to the emulator's listener
+//! (`-serial tcp:127.0.0.1:PORT`), and the device signs, sends, reads, verifies and parses
+//! over that byte stream.
+//!
+//! Needs `qemu-system-arm` and the ELF, so it is ignored by default; `.ci/firmware.sh` builds
+//! the ELF and runs it with `cargo test -p wxpay-emulator --test firmware_uart -- --ignored`.
+//! `WXPAY_FIRMWARE_UART_ELF` overrides the ELF's path.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wxpay_emulator::server::Server;
+use wxpay_emulator::{Emulator, demo};
+
+/// The firmware's authorization code (`firmware/src/params.rs`): `|` and `*` cross the wire
+/// percent-encoded.
+const FIRMWARE_CODE: &str = "1234323JKHDFE|1243252*";
+/// The target the device must request.
+const FIRMWARE_TARGET: &str =
+    "/v3/payscore/permissions/authorization-code/1234323JKHDFE%7C1243252%2A?service_id=500001";
+/// QEMU is killed after this long (a watchdog against a hang, not a timing check).
+const WATCHDOG: Duration = Duration::from_secs(600);
+
+#[test]
+#[ignore = "needs qemu-system-arm and the firmware's uart_query ELF; run by .ci/firmware.sh"]
+fn firmware_queries_the_emulator_over_uart() {
+    let emulator = Arc::new(Emulator::demo());
+    let mut record = emulator
+        .record(demo::AUTHORIZATION_CODE)
+        .expect("the demo record");
+    record.authorization_code = FIRMWARE_CODE.to_owned();
+    emulator.insert_record(record);
+    let server = Server::start(Arc::clone(&emulator), "127.0.0.1:0").expect("listens");
+
+    let (status, output) = run_qemu(&elf(), &server.addr().to_string());
+    assert!(status.success(), "the firmware failed: {output}");
+    assert!(output.lines().any(|l| l == "OK"), "{output}");
+    assert!(
+        output.contains(&format!("authorization_code         {FIRMWARE_CODE}")),
+        "{output}"
+    );
+    assert_eq!(emulator.seen_targets(), [FIRMWARE_TARGET.to_owned()]);
+    assert_eq!(server.connections_accepted(), 1);
+}
+
+/// The ELF: `WXPAY_FIRMWARE_UART_ELF`, or where `report.py` builds it.
+fn elf() -> String {
+    let elf = std::env::var("WXPAY_FIRMWARE_UART_ELF").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../firmware/target/thumbv7em-none-eabihf/release/uart_query"
+        )
+        .to_owned()
+    });
+    assert!(
+        std::path::Path::new(&elf).exists(),
+        "{elf}: build it with `cd firmware && cargo build --release --features rsa --bin uart_query`"
+    );
+    elf
+}
+
+/// Runs the firmware with UART0 connected to `addr`; its exit status and output.
+fn run_qemu(elf: &str, addr: &str) -> (ExitStatus, String) {
+    let mut qemu = Command::new("qemu-system-arm")
+        .args([
+            "-machine",
+            "mps2-an386",
+            "-cpu",
+            "cortex-m4",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-icount",
+            "shift=0",
+            "-serial",
+            &format!("tcp:{addr}"),
+            "-kernel",
+            elf,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qemu-system-arm starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = qemu.try_wait().expect("waits") {
+            break status;
+        }
+        if started.elapsed() > WATCHDOG {
+            let _ = qemu.kill();
+            panic!("QEMU still running after {WATCHDOG:?}");
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    let mut output = String::new();
+    for pipe in [
+        qemu.stdout.take().map(|p| Box::new(p) as Box<dyn Read>),
+        qemu.stderr.take().map(|p| Box::new(p) as Box<dyn Read>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut pipe = pipe;
+        pipe.read_to_string(&mut output).expect("reads QEMU output");
+    }
+    eprintln!("{output}");
+    (status, output)
+}
+
+/// A peer that reads the request head, answers `reply`, and then stalls (keeps the connection
+/// open and silent) until QEMU is gone.
+fn hostile_peer(reply: &'static [u8]) -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listens");
+    let addr = listener.local_addr().expect("address").to_string();
+    let peer = thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(reply);
+        // Stall: hold the connection until the device gives up and QEMU closes it.
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+    (addr, peer)
+}
+
+/// A stalled, truncated or oversized answer ends the request with an error (the UART's
+/// read deadline or the HTTP reader's limits), never a hang or a partial success.
+#[test]
+#[ignore = "needs qemu-system-arm and the firmware's uart_query ELF; run by .ci/firmware.sh"]
+fn firmware_fails_cleanly_on_a_hostile_stream() {
+    let cases: [(&str, &'static [u8]); 3] = [
+        ("stalled before the status line", b""),
+        (
+            "truncated body",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{\"service_id\":\"5000",
+        ),
+        (
+            "oversized body",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n{\"service_id\":",
+        ),
+    ];
+    let elf = elf();
+    for (name, reply) in cases {
+        let (addr, peer) = hostile_peer(reply);
+        let (status, output) = run_qemu(&elf, &addr);
+        assert!(
+            !status.success(),
+            "{name}: the firmware succeeded: {output}"
+        );
+        assert!(output.contains("FAILED: transport"), "{name}: {output}");
+        assert!(!output.lines().any(|l| l == "OK"), "{name}: {output}");
+        peer.join().expect("peer thread");
+    }
+}
