@@ -312,9 +312,10 @@ fn a_whole_rental_with_callbacks() {
     assert_eq!(n.original_type.as_deref(), Some("payscore"));
     assert_eq!(recent.check(&n.id), Seen::New);
     recent.mark_handled(&n.id);
-    let Event::UserConfirm(order) = &n.event else {
+    let Event::UserConfirm(event) = &n.event else {
         panic!("not a USER_CONFIRM event: {:?}", n.event)
     };
+    let order = &event.order().expect("the order parses");
     assert!(is_confirmed(order), "{order:?}");
     assert_eq!(order.out_order_no, no);
     assert_eq!(order.openid.as_deref(), Some(demo::OPENID));
@@ -359,9 +360,10 @@ fn a_whole_rental_with_callbacks() {
     let n = paid.open(&mut callback_work);
     assert_eq!(n.event_type, callback::USER_PAID);
     assert_eq!(recent.first_time(&n.id), Seen::New);
-    let Event::UserPaid(order) = &n.event else {
+    let Event::UserPaid(event) = &n.event else {
         panic!("not a USER_PAID event: {:?}", n.event)
     };
+    let order = &event.order().expect("the order parses");
     assert_eq!(order.state, OrderState::Done);
     let collection = order.collection.as_ref().expect("collection");
     assert_eq!(collection.state, CollectionState::UserPaid);

@@ -7,7 +7,7 @@ use std::vec;
 
 use serde_json::Value;
 use wxpay_core::api::serviceorder::{CompleteBody, CreateOrder, ModifyBody, ServiceOrder};
-use wxpay_core::callback::{self, ApiV3Key, CallbackError, Event};
+use wxpay_core::callback::{self, ApiV3Key, Event};
 use wxpay_core::model::Record;
 use wxpay_core::{Error, ParseError};
 
@@ -170,9 +170,11 @@ pub fn serviceorder_body_roundtrip(data: &[u8]) {
 }
 
 /// The callback path with service-order payloads: everything [`callback`](super::callback)
-/// checks, then for `USER_CONFIRM` / `USER_PAID` the order's invariants
-/// ([`serviceorder_record`] on the decrypted payload), and small capacities
-/// (`verify_and_decrypt_with::<_, _, 2, 1>`) give the same event or `Payload(TooMany)`.
+/// checks, then for `USER_CONFIRM` / `USER_PAID` the carried [`OrderEvent`]: its plaintext is
+/// the decrypted resource and one JSON object, `order()` and `order_with::<2, 1>()` are what
+/// `ServiceOrder::from_json` gives, and the order's invariants hold ([`serviceorder_record`]).
+///
+/// [`OrderEvent`]: wxpay_core::callback::OrderEvent
 pub fn serviceorder_callback(data: &[u8]) {
     super::callback(data);
     let message = split_message(data);
@@ -190,45 +192,26 @@ pub fn serviceorder_callback(data: &[u8]) {
         &key,
         &mut work,
     );
-    let mut small_work = vec![0u8; message.body.len()];
-    let small = callback::verify_and_decrypt_with::<_, 2, 2, 1>(
-        &marker_keys(),
-        &message.headers,
-        message.body,
-        FUZZ_NOW,
-        &key,
-        &mut small_work,
-    );
-    let order = match &outcome {
+    let event = match &outcome {
         Ok(n) => match &n.event {
-            Event::UserConfirm(order) | Event::UserPaid(order) => order,
+            Event::UserConfirm(event) | Event::UserPaid(event) => *event,
             _ => return,
         },
-        Err(CallbackError::Payload(_)) => {
-            // Refused by the default capacities: refused by the small ones too.
-            assert!(small.is_err(), "small capacities accepted {small:?}");
-            return;
-        }
         Err(_) => return,
     };
-    if let Some(plaintext) =
+    let plaintext = event.plaintext();
+    if let Some(reference) =
         reference_object(message.body).and_then(|map| reference_plaintext(&map, &key))
     {
-        serviceorder_record(&plaintext);
+        assert_eq!(plaintext, &reference[..], "not the decrypted resource");
     }
-    let fits = order.post_payments.len() <= 2 && order.post_discounts.len() <= 1;
-    match small {
-        Ok(n) => {
-            assert!(fits, "small capacities held more than they can");
-            let small_order = match &n.event {
-                Event::UserConfirm(o) | Event::UserPaid(o) => o,
-                other => panic!("another event with small capacities: {other:?}"),
-            };
-            assert_eq!(rendered(small_order), rendered(order));
-        }
-        Err(CallbackError::Payload(ParseError::TooMany { .. })) => {
-            assert!(!fits, "small capacities refused an order that fits");
-        }
-        Err(e) => panic!("small capacities: {e:?}"),
-    }
+    // One JSON object, as serde_json reads it too (unless a number is beyond f64).
+    assert!(std::str::from_utf8(plaintext).is_ok(), "accepted non-UTF-8");
+    let _ = reference_object(plaintext);
+    assert_eq!(event.order(), ServiceOrder::from_json(plaintext));
+    assert_eq!(
+        event.order_with::<2, 1>(),
+        ServiceOrder::<2, 1>::from_json(plaintext)
+    );
+    serviceorder_record(plaintext);
 }
