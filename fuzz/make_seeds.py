@@ -439,6 +439,146 @@ WRITER_BYTES = {
 }
 
 
+# Service orders (PROTOCOL.md §8–§9): the order as query/create/complete answer it and as the
+# USER_CONFIRM / USER_PAID callbacks carry it, and the request bodies a user writes.
+ORDER = (
+    '{"appid":"wxd678efh567hg6787","mchid":"1230000109","service_id":"500001","out_order_no":"RENT-0001",'
+    '"service_introduction":"\u5145\u7535\u5b9d\u79df\u501f","state":"DONE","state_description":"MCH_COMPLETE",'
+    '"post_payments":[{"name":"租借费","amount":300,"description":"2 小时","count":1}],'
+    '"post_discounts":[{"name":"新人优惠","description":"首单","amount":100,"count":1}],'
+    '"risk_fund":{"name":"DEPOSIT","amount":9900,"description":"充电宝押金"},'
+    '"time_range":{"start_time":"20260101120000","end_time":"20260101140000"},'
+    '"location":{"start_location":"一号柜","end_location":"二号柜"},"attach":"kiosk=7",'
+    '"notify_url":"https://kiosk.example.com/notify","order_id":"15646546545165651651","total_amount":200,'
+    '"need_collection":true,"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","collection":{"state":"USER_PAID",'
+    '"total_amount":200,"paying_amount":0,"paid_amount":200,"details":[{"seq":1,"amount":200,"paid_type":"NEWTON",'
+    '"paid_time":"20260101140500","transaction_id":"4200000000000000000000000001",'
+    '"promotion_detail":[{"coupon_id":"x","amount":1,"goods_detail":[{"a":1}]}]}]},"new_field":{"x":[1,2]}}'
+)
+CONFIRMED = (
+    '{"appid":"wxd678efh567hg6787","mchid":"1230000109","service_id":"500001","out_order_no":"RENT-0002",'
+    '"service_introduction":"充电宝租借","state":"DOING","state_description":"USER_CONFIRM",'
+    '"post_payments":[{"name":"租借费","amount":150,"description":"每小时 1.5 元"}],'
+    '"risk_fund":{"name":"DEPOSIT","amount":9900},"time_range":{"start_time":"20260101120000"},'
+    '"notify_url":"http://127.0.0.1:9/notify","order_id":"1000000000123","need_collection":true,'
+    '"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}'
+)
+MIN_ORDER = '{"appid":"a","mchid":"m","service_id":"s","out_order_no":"o","state":"CREATED"}'
+
+
+def items(n, prefix="费用"):
+    return ",".join('{"name":"%s%d","amount":%d}' % (prefix, i, i) for i in range(n))
+
+
+ORDERS = {
+    "full": ORDER,
+    "confirmed": CONFIRMED,
+    "minimal": MIN_ORDER,
+    "pretty": json.dumps(json.loads(ORDER), indent=2, ensure_ascii=False),
+    "created-with-package": CONFIRMED.replace('"DOING","state_description":"USER_CONFIRM"', '"CREATED"')[:-1]
+    + ',"package":"%s"}' % ("p" * 512),
+    "unknown-states": MIN_ORDER.replace('"CREATED"', '"FROZEN","state_description":"WAITING"'),
+    "nulls": MIN_ORDER[:-1] + ',"risk_fund":null,"post_payments":null,"collection":null,"attach":null}',
+    "three-payments": MIN_ORDER[:-1] + ',"post_payments":[%s]}' % items(3),
+    "two-discounts": MIN_ORDER[:-1] + ',"post_discounts":[%s]}' % items(2, "优惠"),
+    "payments-at-capacity": MIN_ORDER[:-1] + ',"post_payments":[%s]}' % items(100),
+    "payments-over-capacity": MIN_ORDER[:-1] + ',"post_payments":[%s]}' % items(101),
+    "details-over-capacity": MIN_ORDER[:-1]
+    + ',"collection":{"state":"USER_PAYING","total_amount":1,"details":[%s]}}'
+    % ",".join('{"amount":1}' for _ in range(11)),
+    "duplicate-state": MIN_ORDER[:-1] + ',"state":"DONE"}',
+    "duplicate-nested": MIN_ORDER[:-1] + ',"risk_fund":{"name":"DEPOSIT","amount":1,"amount":2}}',
+    "missing-state": '{"appid":"a","mchid":"m","service_id":"s","out_order_no":"o"}',
+    "amount-float": MIN_ORDER[:-1] + ',"total_amount":1.5}',
+    "amount-negative-zero": MIN_ORDER[:-1] + ',"total_amount":-0}',
+    "amount-extremes": MIN_ORDER[:-1] + ',"total_amount":-9223372036854775808,"post_payments":[{"name":"n","amount":9223372036854775807}]}',
+    "amount-overflow": MIN_ORDER[:-1] + ',"total_amount":9223372036854775808}',
+    "count-negative": MIN_ORDER[:-1] + ',"post_payments":[{"name":"n","amount":1,"count":-1}]}',
+    "escapes": MIN_ORDER[:-1] + ',"attach":"a\\"b\\u4e2d\\ud83d\\ude00\\n","service_introduction":"\\u0041"}',
+    "too-long-appid": MIN_ORDER.replace('"a"', '"%s"' % ("a" * 33), 1),
+    "deep-unknown": MIN_ORDER[:-1] + ',"x":' + "[" * 60 + "]" * 60 + "}",
+    "array": "[" + MIN_ORDER + "]",
+    "empty": "",
+}
+ORDERS_BYTES = {
+    "invalid-utf8": MIN_ORDER.replace('"o"', '"\xff"').encode("latin-1"),
+}
+
+CREATE = (
+    '{"out_order_no":"RENT-0001","appid":"wxd678efh567hg6787","service_id":"500001",'
+    '"service_introduction":"充电宝租借","post_payments":[{"name":"租借费","amount":150,"description":"每小时 1.5 元"}],'
+    '"time_range":{"start_time":"OnAccept"},"risk_fund":{"name":"DEPOSIT","amount":9900,"description":"充电宝押金"},'
+    '"attach":"kiosk=7","notify_url":"https://kiosk.example.com/notify","need_user_confirm":true}'
+)
+COMPLETE = (
+    '{"appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[{"name":"租借费","amount":300,"count":2},'
+    '{"name":"超时费","amount":100}],"post_discounts":[{"name":"新人优惠","amount":100}],"total_amount":300,'
+    '"time_range":{"start_time":"20260101120000","end_time":"20260101140000"},'
+    '"location":{"end_location":"二号柜"},"profit_sharing":false,"goods_tag":"tag"}'
+)
+MODIFY = (
+    '{"appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[{"name":"租借费","amount":200}],'
+    '"total_amount":200,"reason":"归还时间以柜机记录为准"}'
+)
+BODIES = {
+    "create": CREATE,
+    "complete": COMPLETE,
+    "modify": MODIFY,
+    "create-pretty": json.dumps(json.loads(CREATE), indent=2, ensure_ascii=False),
+    "create-full": CREATE[:-1] + ',"location":{"start_location":"一号柜"},"device":{"start_device_id":"K-7",'
+    '"materiel_no":"PB-1"},"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","post_discounts":[{"name":"新人优惠","amount":50}]}',
+    "create-dates": CREATE.replace('"OnAccept"', '"20260101","end_time":"20260102","end_time_remark":"次日归还"'),
+    "create-bad-date": CREATE.replace('"OnAccept"', '"20230229"'),
+    "create-bad-order-no": CREATE.replace("RENT-0001", "RENT 0001"),
+    "create-short-order-no": CREATE.replace("RENT-0001", "R1"),
+    "create-long-introduction": CREATE.replace("充电宝租借", "充" * 21),
+    "create-introduction-at-limit": CREATE.replace("充电宝租借", "充" * 20),
+    "create-risk-fund-other": CREATE.replace('"DEPOSIT"', '"LOAN"'),
+    "create-unknown-field": CREATE[:-1] + ',"notfiy_url":"x"}',
+    "create-unknown-nested": CREATE.replace('"amount":150', '"amount":150,"cnt":1'),
+    "create-astral": CREATE.replace("kiosk=7", "kiosk\\ud83d\\ude00"),
+    "create-escaped": CREATE.replace("kiosk=7", "k\\u0069osk\\n\\\"7"),
+    "create-duplicate": CREATE[:-1] + ',"attach":"again"}',
+    "create-null-optional": CREATE[:-1] + ',"location":null,"device":null}',
+    "complete-inconsistent": COMPLETE.replace('"total_amount":300', '"total_amount":301'),
+    "complete-negative": COMPLETE.replace('"amount":100}]', '"amount":-100}]'),
+    "complete-no-payments": '{"appid":"a","service_id":"s","total_amount":0}',
+    "complete-duplicate-names": COMPLETE.replace("超时费", "租借费"),
+    "complete-count-zero": COMPLETE.replace('"count":2', '"count":0'),
+    "complete-many": '{"appid":"a","service_id":"s","post_payments":[%s],"total_amount":%d}'
+    % (items(100), sum(range(100))),
+    "complete-too-many": '{"appid":"a","service_id":"s","post_payments":[%s],"total_amount":0}' % items(101),
+    "modify-long-reason": MODIFY.replace("归还时间以柜机记录为准", "因" * 51),
+    "modify-no-reason": MODIFY.replace(',"reason":"归还时间以柜机记录为准"', ""),
+    "empty-object": "{}",
+    "empty": "",
+}
+
+ORDER_CALLBACKS = {
+    "confirm": callback(envelope(CONFIRMED, "PAYSCORE.USER_CONFIRM", aad="payscore")),
+    "paid": callback(envelope(ORDER, "PAYSCORE.USER_PAID", aad="payscore")),
+    "paid-empty-aad": callback(envelope(ORDER, "PAYSCORE.USER_PAID")),
+    "confirm-three-payments": callback(
+        envelope(MIN_ORDER[:-1] + ',"post_payments":[%s]}' % items(3), "PAYSCORE.USER_CONFIRM", aad="payscore")
+    ),
+    "paid-over-capacity": callback(
+        envelope(MIN_ORDER[:-1] + ',"post_payments":[%s]}' % items(101), "PAYSCORE.USER_PAID", aad="payscore")
+    ),
+    "confirm-minimal": callback(envelope(MIN_ORDER, "PAYSCORE.USER_CONFIRM", aad="payscore")),
+    "confirm-missing-state": callback(
+        envelope('{"appid":"a","mchid":"m","service_id":"s","out_order_no":"o"}', "PAYSCORE.USER_CONFIRM", aad="payscore")
+    ),
+    "paid-duplicate": callback(envelope(MIN_ORDER[:-1] + ',"state":"DONE"}', "PAYSCORE.USER_PAID", aad="payscore")),
+    "paid-aad-mismatch": callback(
+        envelope(ORDER, "PAYSCORE.USER_PAID", ciphertext=seal(ORDER, aad="payscore"))
+    ),
+    "confirm-pretty": callback(
+        json.dumps(json.loads(envelope(CONFIRMED, "PAYSCORE.USER_CONFIRM", aad="payscore")), indent=2)
+    ),
+    "paid-skew-301": callback(envelope(ORDER, "PAYSCORE.USER_PAID", aad="payscore"), timestamp=str(int(NOW) + 301)),
+}
+
+
 def write(target, seeds):
     out = FUZZ / "corpus" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -459,4 +599,7 @@ total += write("callback", CALLBACKS)
 total += write("callback_payload", {**PAYLOADS, **PAYLOADS_BYTES})
 total += write("http_response", HTTP)
 total += write("json_writer", {**WRITER, **WRITER_BYTES})
+total += write("serviceorder_record", {**ORDERS, **ORDERS_BYTES})
+total += write("serviceorder_body_roundtrip", BODIES)
+total += write("serviceorder_callback", ORDER_CALLBACKS)
 print("wrote", total, "seeds")

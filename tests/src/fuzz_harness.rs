@@ -20,6 +20,8 @@
 //! - [`json_writer`], one string per line: `key\nvalue\nkey\nvalue…`.
 //! - [`certificates`] takes head lines and a `GET /v3/certificates` body, like [`verify`];
 //!   [`certificate`] a decrypted certificate (PEM or DER).
+//! - [`serviceorder_record`] and [`serviceorder_body_roundtrip`] take the raw JSON body;
+//!   [`serviceorder_callback`] head lines and a body, like [`callback`].
 
 use std::cell::Cell;
 use std::string::String;
@@ -43,11 +45,13 @@ mod callback;
 mod certificates;
 mod http;
 mod json_writer;
+mod serviceorder;
 
 pub use callback::{FUZZ_APIV3_KEY, callback, callback_payload};
 pub use certificates::{CERTIFICATES_NOW, MarkerKey, certificate, certificates};
 pub use http::http_response;
 pub use json_writer::json_writer;
+pub use serviceorder::{serviceorder_body_roundtrip, serviceorder_callback, serviceorder_record};
 
 /// The serial under which [`MarkerVerifier`] accepts signatures in [`verify()`].
 pub const FUZZ_SERIAL: &str = "PUB_KEY_ID_0114232134912410000000000000";

@@ -23,6 +23,12 @@ const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("json_writer", fuzz_harness::json_writer),
     ("certificates", fuzz_harness::certificates),
     ("certificate", fuzz_harness::certificate),
+    ("serviceorder_record", fuzz_harness::serviceorder_record),
+    (
+        "serviceorder_body_roundtrip",
+        fuzz_harness::serviceorder_body_roundtrip,
+    ),
+    ("serviceorder_callback", fuzz_harness::serviceorder_callback),
 ];
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -240,4 +246,87 @@ fn certificates_seeds_reach_what_they_are_meant_to() {
         outcome("seed-not-exists"),
         Err(DownloadError::NoPlatformCertificates(_))
     ));
+}
+
+/// The service-order seeds reach what they are meant to: callbacks get through decryption to
+/// the order (or the named refusal), and bodies read strictly as the request they are.
+#[test]
+fn serviceorder_seeds_reach_their_parsers() {
+    use wxpay_core::api::serviceorder::{CompleteBody, CreateOrder, ModifyBody};
+    use wxpay_core::callback::{self, ApiV3Key, CallbackError, Event};
+    use wxpay_core::model::Record;
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    let read = |target: &str, name: &str| {
+        std::fs::read(fuzz.join(target).join(name)).expect("seed exists")
+    };
+    let key = ApiV3Key::from_text(fuzz_harness::FUZZ_APIV3_KEY).expect("32 bytes");
+    let event = |name: &str| {
+        let data = read("serviceorder_callback", name);
+        let message = fuzz_harness::split_message(&data);
+        let mut work = vec![0u8; message.body.len()];
+        callback::verify_and_decrypt(
+            &fuzz_harness::marker_keys(),
+            &message.headers,
+            message.body,
+            fuzz_harness::FUZZ_NOW,
+            &key,
+            &mut work,
+        )
+        .map(|n| {
+            let (kind, event) = match n.event {
+                Event::UserConfirm(e) => ("confirm", e),
+                Event::UserPaid(e) => ("paid", e),
+                _ => return String::from("other"),
+            };
+            match event.order() {
+                Ok(o) => format!("{kind} {} {}", o.out_order_no, o.post_payments.len()),
+                Err(e) => format!("{kind} {e:?}"),
+            }
+        })
+    };
+    #[rustfmt::skip]
+    let callbacks: &[(&str, Result<&str, CallbackError>)] = &[
+        ("seed-confirm",                Ok("confirm RENT-0002 1")),
+        ("seed-paid",                   Ok("paid RENT-0001 1")),
+        ("seed-paid-empty-aad",         Ok("paid RENT-0001 1")),
+        ("seed-confirm-three-payments", Ok("confirm o 3")),
+        ("seed-confirm-minimal",        Ok("confirm o 0")),
+        ("seed-confirm-pretty",         Ok("confirm RENT-0002 1")),
+        ("seed-paid-over-capacity",     Ok(r#"paid TooMany { field: "post_payments", max: 100 }"#)),
+        ("seed-confirm-missing-state",  Ok(r#"confirm MissingField { field: "state" }"#)),
+        ("seed-paid-duplicate",         Ok(r#"paid DuplicateField { field: "state" }"#)),
+        ("seed-paid-aad-mismatch",      Err(CallbackError::Decrypt)),
+    ];
+    for (name, want) in callbacks {
+        assert_eq!(event(name), want.map(String::from), "{name}");
+    }
+
+    // Which body reads strictly and validates: create, complete, modify.
+    let strict = |name: &str| {
+        let data = read("serviceorder_body_roundtrip", name);
+        let ok = |r: Result<(), wxpay_core::Error>| r.is_ok();
+        (
+            CreateOrder::<100, 30>::from_json_strict(&data).is_ok_and(|b| ok(b.validate())),
+            CompleteBody::<100, 30>::from_json_strict(&data).is_ok_and(|b| ok(b.validate())),
+            ModifyBody::<100, 30>::from_json_strict(&data).is_ok_and(|b| ok(b.validate())),
+        )
+    };
+    #[rustfmt::skip]
+    let bodies: &[(&str, (bool, bool, bool))] = &[
+        ("seed-create",                       (true,  false, false)),
+        ("seed-create-full",                  (true,  false, false)),
+        ("seed-create-dates",                 (true,  false, false)),
+        ("seed-create-introduction-at-limit", (true,  false, false)),
+        ("seed-create-long-introduction",     (false, false, false)),
+        ("seed-create-bad-date",              (false, false, false)),
+        ("seed-create-unknown-field",         (false, false, false)),
+        ("seed-complete",                     (false, true,  false)),
+        ("seed-complete-many",                (false, true,  false)),
+        ("seed-complete-too-many",            (false, false, false)),
+        ("seed-modify",                       (false, false, true)),
+        ("seed-modify-long-reason",           (false, false, false)),
+    ];
+    for (name, want) in bodies {
+        assert_eq!(strict(name), *want, "{name}");
+    }
 }

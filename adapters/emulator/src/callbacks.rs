@@ -1,4 +1,5 @@
-//! Callbacks the emulator sends when a user opens or closes the service: encrypted with the
+//! Callbacks the emulator sends when a user opens or closes the service, confirms a service
+//! order or has paid it: encrypted with the
 //! APIv3 key (AEAD_AES_256_GCM) and signed with the platform key, as WeChat Pay does.
 //!
 //! Every callback is kept in memory ([`Emulator::callbacks`]), written to a directory when one
@@ -20,7 +21,8 @@ use crate::{Emulator, StoredRecord, lock};
 /// One callback as it goes on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackMessage {
-    /// `PAYSCORE.USER_OPEN_SERVICE` or `PAYSCORE.USER_CLOSE_SERVICE`.
+    /// `PAYSCORE.USER_OPEN_SERVICE`, `PAYSCORE.USER_CLOSE_SERVICE`, `PAYSCORE.USER_CONFIRM`
+    /// or `PAYSCORE.USER_PAID`.
     pub event_type: String,
     /// Where WeChat Pay would POST it.
     pub notify_url: Option<String>,
@@ -75,8 +77,34 @@ impl Emulator {
         } else {
             "payscore"
         };
+        let summary = if status == "USER_OPEN_SERVICE" {
+            "用户开启服务"
+        } else {
+            "用户关闭服务"
+        };
+        self.send_callback(
+            event_type,
+            summary,
+            associated_data,
+            &payload,
+            record.notify_url.clone(),
+            now,
+        );
+    }
+
+    /// Encrypts `payload`, signs the envelope, keeps it, writes it to the callback directory
+    /// and POSTs it to a loopback `notify_url`: the machinery every callback goes through.
+    pub(crate) fn send_callback(
+        &self,
+        event_type: &str,
+        summary: &str,
+        associated_data: &str,
+        payload: &str,
+        notify_url: Option<String>,
+        now: i64,
+    ) {
         let nonce = random_alnum(callback::NONCE_LEN);
-        let mut sealed = payload.clone().into_bytes();
+        let mut sealed = payload.as_bytes().to_vec();
         sealed.resize(payload.len() + callback::TAG_LEN, 0);
         let Ok(sealed) = callback::encrypt_in_place(
             &self.apiv3_key,
@@ -93,7 +121,7 @@ impl Emulator {
             "create_time": beijing_rfc3339(now),
             "resource_type": "encrypt-resource",
             "event_type": event_type,
-            "summary": if status == "USER_OPEN_SERVICE" { "用户开启服务" } else { "用户关闭服务" },
+            "summary": summary,
             "resource": {
                 "algorithm": callback::ALGORITHM,
                 "ciphertext": Base64::encode_string(sealed),
@@ -105,7 +133,7 @@ impl Emulator {
         let body = envelope.to_string().into_bytes();
         let message = CallbackMessage {
             event_type: event_type.to_owned(),
-            notify_url: record.notify_url.clone(),
+            notify_url,
             headers: self.signature_headers(&body, None, now),
             body,
         };

@@ -42,6 +42,7 @@ use auth::MerchantKey;
 pub use callbacks::CallbackMessage;
 pub use faults::Fault;
 pub use handlers::certificates::{CertificateFault, test_certificates};
+pub use handlers::serviceorder::OrderRefusal;
 use signing::PlatformSigner;
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
@@ -187,6 +188,7 @@ pub struct Emulator {
     callbacks: Mutex<Vec<CallbackMessage>>,
     callback_dir: Mutex<Option<PathBuf>>,
     certificates: Mutex<Option<handlers::certificates::CertificateState>>,
+    orders: Mutex<handlers::serviceorder::Orders>,
 }
 
 impl fmt::Debug for Emulator {
@@ -283,6 +285,7 @@ impl Emulator {
             callbacks: Mutex::new(Vec::new()),
             callback_dir: Mutex::new(None),
             certificates: Mutex::new(None),
+            orders: Mutex::new(handlers::serviceorder::Orders::default()),
         }
     }
 

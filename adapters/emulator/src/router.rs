@@ -35,11 +35,15 @@ impl Emulator {
         if let Some(routed) = handlers::permissions::route(self, &call) {
             return routed;
         }
+        if let Some(routed) = handlers::serviceorder::route(self, &call) {
+            return routed;
+        }
         (Answer::error(404, "NOT_FOUND", "no such API"), None)
     }
 
     /// Test hooks outside the API: `POST /emulator/bind {"authorization_code","openid"}`
-    /// binds a user as if they accepted in WeChat.
+    /// binds a user as if they accepted in WeChat; the service-order hooks are in
+    /// [`handlers::serviceorder`].
     pub(crate) fn test_hook(&self, request: &HttpRequest, now: i64) -> HttpResponse {
         let answer = match (request.method.as_str(), request.target.as_str()) {
             ("POST", "/emulator/bind") => {
@@ -61,6 +65,8 @@ impl Emulator {
                 }
             }
             ("POST", "/emulator/rotate") => self.rotate_hook(),
+            ("POST", target) => handlers::serviceorder::hook(self, target, &request.body, now)
+                .unwrap_or_else(|| Answer::error(404, "NOT_FOUND", "no such test hook")),
             _ => Answer::error(404, "NOT_FOUND", "no such test hook"),
         };
         self.finish(answer, None, now)

@@ -158,7 +158,10 @@ pub fn callback_payload(data: &[u8]) {
 
 /// What serde_json and the reference decryption make of a verified envelope: the plaintext of
 /// `resource`, or `None` when the envelope is not one (the core must then refuse it too).
-fn reference_plaintext(map: &serde_json::Map<String, Value>, key: &ApiV3Key) -> Option<Vec<u8>> {
+pub(super) fn reference_plaintext(
+    map: &serde_json::Map<String, Value>,
+    key: &ApiV3Key,
+) -> Option<Vec<u8>> {
     let resource = map.get("resource")?.as_object()?;
     let field = |name: &str| resource.get(name).and_then(Value::as_str);
     let mut data = Base64::decode_vec(field("ciphertext")?).ok()?;

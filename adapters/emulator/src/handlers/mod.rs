@@ -8,6 +8,7 @@ use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
 pub(crate) mod certificates;
 pub(crate) mod permissions;
+pub(crate) mod serviceorder;
 
 /// An authenticated API request, split for routing.
 pub(crate) struct ApiCall<'a> {
