@@ -248,6 +248,9 @@ pub fn is_code_byte(b: u8) -> bool {
 pub trait Value: Sized {
     /// Reads the value at the cursor; `field` names it in errors.
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError>;
+    /// A value to parse into before the member is seen (never handed out: a required member
+    /// that stays absent is an error).
+    fn placeholder() -> Self;
     /// What an absent member means: an error for required values.
     fn absent(field: &'static str) -> Result<Self, ParseError> {
         Err(ParseError::MissingField { field })
@@ -266,6 +269,9 @@ pub trait Value: Sized {
 }
 
 impl<const N: usize> Value for String<N> {
+    fn placeholder() -> Self {
+        String::new()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_str(field)
     }
@@ -284,6 +290,9 @@ impl<const N: usize> Value for String<N> {
 macro_rules! integer_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
+            fn placeholder() -> Self {
+                0
+            }
             fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
                 let n = r.read_i64(field)?;
                 <$t>::try_from(n).map_err(|_| ParseError::WrongType { field })
@@ -304,6 +313,9 @@ macro_rules! integer_value {
 integer_value!(i64, i32, u32, u16, u8);
 
 impl Value for u64 {
+    fn placeholder() -> Self {
+        0
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_u64(field)
     }
@@ -320,6 +332,9 @@ impl Value for u64 {
 }
 
 impl Value for bool {
+    fn placeholder() -> Self {
+        false
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_bool(field)
     }
@@ -336,6 +351,9 @@ impl Value for bool {
 }
 
 impl<T: Value> Value for Option<T> {
+    fn placeholder() -> Self {
+        None
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         if r.take_null() {
             Ok(None)
@@ -370,6 +388,9 @@ impl<T: Value> Value for Option<T> {
 }
 
 impl<T: Value, const N: usize> Value for Vec<T, N> {
+    fn placeholder() -> Self {
+        Vec::new()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         let mut items = Vec::new();
         if r.take_null() {
@@ -426,6 +447,9 @@ impl<T: Value, const N: usize> Value for Vec<T, N> {
 }
 
 impl Value for Timestamp {
+    fn placeholder() -> Self {
+        Timestamp::placeholder()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         Timestamp::new(r.read_str::<TIME_CAPACITY>(field)?)
             .ok_or(ParseError::InvalidValue { field })
@@ -573,34 +597,44 @@ macro_rules! record {
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,
             ) -> ::core::result::Result<Self, $crate::ParseError> {
-                $( let mut $field: ::core::option::Option<$ty> = None; )*
-                r.read_object(field, |key, r| {
+                // Parsed in place (no second copy of the record); one flag per field
+                // refuses a repeated key, whatever the number of fields.
+                let mut out = Self {
+                    $( $field: <$ty as $crate::model::Value>::placeholder(), )*
+                };
+                $( let mut $field = false; )*
+                r.read_object(field, |key, r| match key {
                     $(
-                        if key == $crate::__record_key!($field $($key)?) {
-                            if $field.is_some() {
+                        $crate::__record_key!($field $($key)?) => {
+                            if $field {
                                 return Err($crate::ParseError::DuplicateField {
                                     field: $crate::__record_key!($field $($key)?),
                                 });
                             }
-                            $field = Some(<$ty as $crate::model::Value>::read(
+                            $field = true;
+                            out.$field = <$ty as $crate::model::Value>::read(
                                 r,
                                 $crate::__record_key!($field $($key)?),
-                            )?);
-                            return Ok(());
+                            )?;
+                            Ok(())
                         }
                     )*
-                    r.skip_member()
+                    _ => r.skip_member(),
                 })?;
-                Ok(Self {
-                    $(
-                        $field: match $field {
-                            Some(value) => value,
-                            None => <$ty as $crate::model::Value>::absent(
-                                $crate::__record_key!($field $($key)?),
-                            )?,
-                        },
-                    )*
-                })
+                $(
+                    if !$field {
+                        out.$field = <$ty as $crate::model::Value>::absent(
+                            $crate::__record_key!($field $($key)?),
+                        )?;
+                    }
+                )*
+                Ok(out)
+            }
+
+            fn placeholder() -> Self {
+                Self {
+                    $( $field: <$ty as $crate::model::Value>::placeholder(), )*
+                }
             }
 
             fn write(&self, w: &mut $crate::json::Writer<'_>) {
@@ -760,6 +794,9 @@ macro_rules! text_enum {
         }
 
         impl $crate::model::Value for $name {
+            fn placeholder() -> Self {
+                $name::Other($crate::heapless::String::new())
+            }
             fn read(
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,
