@@ -248,6 +248,12 @@ pub fn is_code_byte(b: u8) -> bool {
 pub trait Value: Sized {
     /// Reads the value at the cursor; `field` names it in errors.
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError>;
+    /// Reads the value at the cursor into `self` (records parse in place, so a large record
+    /// is not copied through `Result` layers); on error `self` is unspecified.
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        *self = Self::read(r, field)?;
+        Ok(())
+    }
     /// A value to parse into before the member is seen (never handed out: a required member
     /// that stays absent is an error).
     fn placeholder() -> Self;
@@ -274,6 +280,9 @@ impl<const N: usize> Value for String<N> {
     }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_str(field)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        r.read_str_into(self, field)
     }
     fn write(&self, w: &mut Writer<'_>) {
         w.string(self);
@@ -361,6 +370,14 @@ impl<T: Value> Value for Option<T> {
             T::read(r, field).map(Some)
         }
     }
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        if r.take_null() {
+            *self = None;
+            Ok(())
+        } else {
+            self.get_or_insert_with(T::placeholder).read_into(r, field)
+        }
+    }
     fn absent(_: &'static str) -> Result<Self, ParseError> {
         Ok(None)
     }
@@ -397,10 +414,13 @@ impl<T: Value, const N: usize> Value for Vec<T, N> {
             return Ok(items);
         }
         r.read_array(field, |r| {
-            let item = T::read(r, field)?;
             items
-                .push(item)
-                .map_err(|_| ParseError::TooMany { field, max: N })
+                .push(T::placeholder())
+                .map_err(|_| ParseError::TooMany { field, max: N })?;
+            match items.last_mut() {
+                Some(item) => item.read_into(r, field),
+                None => Err(ParseError::TooMany { field, max: N }),
+            }
         })?;
         Ok(items)
     }
@@ -483,13 +503,23 @@ impl<T: Value> serde::Serialize for Ser<'_, T> {
 pub trait Record: Value {
     /// Parses a **verified** answer: unknown keys are skipped.
     fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        Reader::document(body, false, |r| Self::read(r, "<body>"))
+        let mut out = Self::placeholder();
+        Reader::document(body, false, |r| out.read_into(r, "<body>"))?;
+        Ok(out)
+    }
+
+    /// [`Record::from_json`] into a caller's record (firmware keeps one in a `static` or on
+    /// its stack once); on error the record's content is unspecified.
+    fn parse_into(&mut self, body: &[u8]) -> Result<(), ParseError> {
+        Reader::document(body, false, |r| self.read_into(r, "<body>"))
     }
 
     /// Parses a request body a user wrote: unknown keys are refused
     /// ([`ParseError::UnknownField`]), so a typo is never dropped silently.
     fn from_json_strict(body: &[u8]) -> Result<Self, ParseError> {
-        Reader::document(body, true, |r| Self::read(r, "<body>"))
+        let mut out = Self::placeholder();
+        Reader::document(body, true, |r| out.read_into(r, "<body>"))?;
+        Ok(out)
     }
 
     /// Checks every declared rule; the error names the field.
@@ -597,11 +627,18 @@ macro_rules! record {
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,
             ) -> ::core::result::Result<Self, $crate::ParseError> {
-                // Parsed in place (no second copy of the record); one flag per field
-                // refuses a repeated key, whatever the number of fields.
-                let mut out = Self {
-                    $( $field: <$ty as $crate::model::Value>::placeholder(), )*
-                };
+                let mut out = <Self as $crate::model::Value>::placeholder();
+                out.read_into(r, field)?;
+                Ok(out)
+            }
+
+            fn read_into(
+                &mut self,
+                r: &mut $crate::json::Reader<'_>,
+                field: &'static str,
+            ) -> ::core::result::Result<(), $crate::ParseError> {
+                // Parsed in place (no copy of the record through `Result` layers); one flag
+                // per field refuses a repeated key, whatever the number of fields.
                 $( let mut $field = false; )*
                 r.read_object(field, |key, r| match key {
                     $(
@@ -612,23 +649,23 @@ macro_rules! record {
                                 });
                             }
                             $field = true;
-                            out.$field = <$ty as $crate::model::Value>::read(
+                            $crate::model::Value::read_into(
+                                &mut self.$field,
                                 r,
                                 $crate::__record_key!($field $($key)?),
-                            )?;
-                            Ok(())
+                            )
                         }
                     )*
                     _ => r.skip_member(),
                 })?;
                 $(
                     if !$field {
-                        out.$field = <$ty as $crate::model::Value>::absent(
+                        self.$field = <$ty as $crate::model::Value>::absent(
                             $crate::__record_key!($field $($key)?),
                         )?;
                     }
                 )*
-                Ok(out)
+                Ok(())
             }
 
             fn placeholder() -> Self {
