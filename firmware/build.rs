@@ -158,13 +158,8 @@ fn main() {
     // written by the core's declaration (`write_json`), the request recorded from the same
     // client run here with the secure-element stub.
     let doing = render(&service_order(false));
-    let complete_response = signed_response(
-        &mut platform,
-        "200 OK",
-        doing.as_bytes(),
-        COMPLETE_NONCE,
-    )
-    .0;
+    let complete_response =
+        signed_response(&mut platform, "200 OK", doing.as_bytes(), COMPLETE_NONCE).0;
     let complete_request = run_complete(&complete_response, &platform_pub_pem);
     write(&out, "complete.response.http", &complete_response);
     write(&out, "complete.request.http", &complete_request);

@@ -14,7 +14,7 @@ use core::mem::size_of;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use wxpay_core::api::serviceorder::{CollectionState, OrderState, PaidType, StateDescription};
-use wxpay_core::callback::{self, ApiV3Key, Event as Callback};
+use wxpay_core::callback::{self, ApiV3Key, Event as Callback, OrderEvent};
 use wxpay_core::crypto::rsa_fixed::FixedRsaVerifier;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError, ResponseHeaders};
@@ -129,46 +129,64 @@ fn user_paid(verifier: &'static FixedRsaVerifier, meter: &Meter) -> Call {
         headers.capture(name, black_box(value.as_bytes()));
     }
     let notification = callback::verify_and_decrypt(&keys, &headers, body, NOW, &key, work);
-    let order = match &notification {
+    let ok = match &notification {
         Ok(n) => match &n.event {
-            Callback::UserPaid(event) => Some(event.order_with::<ORDER_PAYMENTS, ORDER_DISCOUNTS>()),
-            _ => None,
+            Callback::UserPaid(event) => {
+                n.id.as_str() == PAID_CALLBACK_ID
+                    && n.event_type.as_str() == callback::USER_PAID
+                    && paid_order(event)
+            }
+            _ => wxpay_firmware::note("USER_PAID", "not a USER_PAID event"),
         },
-        Err(_) => None,
+        Err(_) => wxpay_firmware::note("USER_PAID", "did not verify or decrypt"),
     };
     meter.mark(Event::End);
-
-    let ok = match (&notification, order) {
-        (Ok(n), Some(Ok(order))) => {
-            let collected = order.collection.as_ref().is_some_and(|c| {
-                c.state == CollectionState::UserPaid
-                    && c.paid_amount == Some(ORDER_TOTAL)
-                    && c.paying_amount == Some(0)
-                    && matches!(
-                        c.details.as_slice(),
-                        [d] if d.amount == ORDER_TOTAL
-                            && d.paid_type == Some(PaidType::Newton)
-                            && d.paid_time.as_deref() == Some(ORDER_END_TIME)
-                            && d.transaction_id.as_deref() == Some(ORDER_TRANSACTION_ID)
-                    )
-            });
-            n.id.as_str() == PAID_CALLBACK_ID
-                && n.event_type.as_str() == callback::USER_PAID
-                && order.state == OrderState::Done
-                && order.state_description.is_none()
-                && collected
-                && same_order(&order)
-        }
-        (Ok(_), Some(Err(_))) => wxpay_firmware::note("USER_PAID", "order did not parse"),
-        (Ok(_), None) => wxpay_firmware::note("USER_PAID", "not a USER_PAID event"),
-        (Err(_), _) => wxpay_firmware::note("USER_PAID", "did not verify or decrypt"),
-    };
     Call {
         name: "USER_PAID: verify, decrypt, order",
         key: "user_paid",
         summary: summarize(meter, CALLBACK_PHASES),
         ok,
     }
+}
+
+/// Parses the callback's order with the device's capacities and checks it: DONE, collected in
+/// one instalment, the order completed. Its own frame, so the order is on the stack only here.
+#[inline(never)]
+fn paid_order(event: &OrderEvent<'_>) -> bool {
+    // Checked where it lies, by reference: moving it out of the `Result` would copy it.
+    let parsed = event.order_with::<ORDER_PAYMENTS, ORDER_DISCOUNTS>();
+    let Ok(order) = &parsed else {
+        return wxpay_firmware::note("USER_PAID", "order did not parse");
+    };
+    let collected = order.collection.as_ref().is_some_and(|c| {
+        c.state == CollectionState::UserPaid
+            && c.paid_amount == Some(ORDER_TOTAL)
+            && c.paying_amount == Some(0)
+            && matches!(
+                c.details.as_slice(),
+                [d] if d.amount == ORDER_TOTAL
+                    && d.paid_type == Some(PaidType::Newton)
+                    && d.paid_time.as_deref() == Some(ORDER_END_TIME)
+                    && d.transaction_id.as_deref() == Some(ORDER_TRANSACTION_ID)
+            )
+    });
+    order.state == OrderState::Done
+        && order.state_description.is_none()
+        && collected
+        && same_order(order)
+}
+
+/// The answer to complete: DOING / MCH_COMPLETE, being collected, the order completed.
+#[inline(never)]
+fn completed(order: &DeviceOrder) -> bool {
+    order.state == OrderState::Doing
+        && order.state_description == Some(StateDescription::MchComplete)
+        && order.collection.as_ref().is_some_and(|c| {
+            c.state == CollectionState::UserPaying
+                && c.paying_amount == Some(ORDER_TOTAL)
+                && c.details.is_empty()
+        })
+        && same_order(order)
 }
 
 /// The complete call through the full client, measured phase by phase. Exits.
@@ -217,22 +235,14 @@ fn complete(verifier: &'static FixedRsaVerifier, meter: &Meter, paid: Call) -> !
     };
 
     meter.mark(Event::Start);
-    let order = params::complete_order(black_box(OUT_ORDER_NO))
+    let answer = params::complete_order(black_box(OUT_ORDER_NO))
         .map_err(ClientError::Request)
         .and_then(|call| client.call(&call, body));
     meter.mark(Event::End);
-    let order = match order {
-        Ok(order) => order,
-        Err(e) => fail(client_error(&e)),
+    let order_ok = match &answer {
+        Ok(order) => completed(order),
+        Err(e) => fail(client_error(e)),
     };
-    let order_ok = order.state == OrderState::Doing
-        && order.state_description == Some(StateDescription::MchComplete)
-        && order.collection.as_ref().is_some_and(|c| {
-            c.state == CollectionState::UserPaying
-                && c.paying_amount == Some(ORDER_TOTAL)
-                && c.details.is_empty()
-        })
-        && same_order(&order);
     if !order_ok {
         fail("not the expected order after complete");
     }
