@@ -45,6 +45,14 @@ pub trait Call {
     /// Parses a **verified** body (`b""` for 204).
     fn parse(&self, body: &[u8]) -> Result<Self::Response, ParseError>;
 
+    /// Parses a **verified** body into the caller's `out` (no copy of a large answer through
+    /// `Result` layers; see [`Client::call_into`](crate::Client::call_into)). On error `out`
+    /// is unspecified.
+    fn parse_into(&self, body: &[u8], out: &mut Self::Response) -> Result<(), ParseError> {
+        *out = self.parse(body)?;
+        Ok(())
+    }
+
     /// Binds the answer to the request: every identifier the answer carries must equal the
     /// one asked for (`mchid` is the client's). A mismatch is
     /// [`VerifyError::Mismatch`]: the answer is discarded, never returned.

@@ -255,6 +255,33 @@ impl Default for RequestScratch {
     }
 }
 
+impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
+where
+    S: Signer,
+    V: Verifier,
+    C: Clock,
+    R: RandomSource,
+{
+    /// [`Client::accept`] into the caller's `out`.
+    pub fn accept_into<Q: Call, E>(
+        &self,
+        call: &Q,
+        verified: &VerifiedResponse<'_>,
+        out: &mut Q::Response,
+    ) -> Result<(), ClientError<E>> {
+        call.parse_into(verified.body, out)
+            .map_err(|error| ClientError::Parse {
+                error,
+                request_id: verified.request_id.clone(),
+            })?;
+        call.check(out, &self.mchid)
+            .map_err(|error| ClientError::Verify {
+                error,
+                request_id: verified.request_id.clone(),
+            })
+    }
+}
+
 /// Writes `call`'s target and then its body at the start of `work`; returns their lengths.
 /// `BufferTooSmall { needed }` counts both.
 fn write_request<Q: Call>(call: &Q, work: &mut [u8]) -> Result<(usize, usize), Error> {
@@ -349,6 +376,21 @@ where
         let verified = self.send(Q::METHOD, target, body, response)?;
         self.accept(call, &verified)
     }
+
+    /// [`Client::call`] into the caller's `out`: the answer is parsed where it will live, so a
+    /// large record (a service order) is never copied through `Result` layers on a small stack.
+    /// On an error `out` holds nothing usable (it may be partly written).
+    pub fn call_into<Q: Call>(
+        &mut self,
+        call: &Q,
+        work: &mut [u8],
+        out: &mut Q::Response,
+    ) -> Result<(), ClientError<T::Error>> {
+        let lengths = write_request(call, work)?;
+        let (target, body, response) = split_request(work, lengths)?;
+        let verified = self.send(Q::METHOD, target, body, response)?;
+        self.accept_into(call, &verified, out)
+    }
 }
 
 impl<T, S, V, C, R, const K: usize> Client<T, S, V, C, R, K>
@@ -359,6 +401,19 @@ where
     C: Clock,
     R: RandomSource,
 {
+    /// [`Client::call_async`] into the caller's `out`.
+    pub async fn call_into_async<Q: Call>(
+        &mut self,
+        call: &Q,
+        work: &mut [u8],
+        out: &mut Q::Response,
+    ) -> Result<(), ClientError<T::Error>> {
+        let lengths = write_request(call, work)?;
+        let (target, body, response) = split_request(work, lengths)?;
+        let verified = self.send_async(Q::METHOD, target, body, response).await?;
+        self.accept_into(call, &verified, out)
+    }
+
     /// [`Client::send`] over an [`AsyncTransport`]: the same steps, awaited.
     ///
     /// Dropping the future at any await point sends nothing more and returns nothing: the
@@ -809,5 +864,31 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    /// `call_into` parses into the caller's record and gives what `call` gives.
+    #[test]
+    fn call_into_matches_call() {
+        use crate::model::Value;
+        let mut c = client(Playback::new(200, RECORD, true));
+        let mut buf = [0u8; 2048];
+        let by_value = c.call(&by_code("a|b*c", "500001"), &mut buf);
+        let mut c = client(Playback::new(200, RECORD, true));
+        let mut out = crate::AuthorizationRecord::placeholder();
+        let into = c.call_into(&by_code("a|b*c", "500001"), &mut buf, &mut out);
+        assert_eq!(into, Ok(()));
+        assert_eq!(by_value, Ok(out));
+        // A mismatched answer is refused the same way.
+        let mut c = client(Playback::new(200, RECORD_OTHER_SERVICE, true));
+        let mut out = crate::AuthorizationRecord::placeholder();
+        assert!(matches!(
+            c.call_into(&by_code("X", "500001"), &mut buf, &mut out),
+            Err(ClientError::Verify {
+                error: VerifyError::Mismatch {
+                    field: "service_id"
+                },
+                ..
+            })
+        ));
     }
 }

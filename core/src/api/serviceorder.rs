@@ -26,7 +26,7 @@ use heapless::{String, Vec};
 
 use crate::call::{Call, Success, bind};
 use crate::error::{Error, ParseError, Problem, VerifyError};
-use crate::model::{Rule, check_segment, is_code_byte, text};
+use crate::model::{Record, Rule, check_segment, is_code_byte, text};
 use crate::path::TargetBuilder;
 use crate::transport::Method;
 
@@ -481,6 +481,9 @@ impl<const P: usize, const D: usize> Call for CreateOrder<P, D> {
     fn parse(&self, body: &[u8]) -> Result<Self::Response, ParseError> {
         ServiceOrder::from_json(body)
     }
+    fn parse_into(&self, body: &[u8], out: &mut Self::Response) -> Result<(), ParseError> {
+        out.parse_into(body)
+    }
     fn check(&self, answer: &Self::Response, mchid: &str) -> Result<(), VerifyError> {
         bind_ids(
             answer,
@@ -577,6 +580,9 @@ impl<const P: usize, const D: usize> Call for QueryOrder<P, D> {
     }
     fn parse(&self, body: &[u8]) -> Result<Self::Response, ParseError> {
         ServiceOrder::from_json(body)
+    }
+    fn parse_into(&self, body: &[u8], out: &mut Self::Response) -> Result<(), ParseError> {
+        out.parse_into(body)
     }
     fn check(&self, answer: &Self::Response, mchid: &str) -> Result<(), VerifyError> {
         let asked = match &self.key {
@@ -704,6 +710,9 @@ macro_rules! order_action {
             }
             fn parse(&self, body: &[u8]) -> Result<Self::Response, ParseError> {
                 <$response>::from_json(body)
+            }
+            fn parse_into(&self, body: &[u8], out: &mut Self::Response) -> Result<(), ParseError> {
+                $crate::model::Record::parse_into(out, body)
             }
             fn check(&self, answer: &Self::Response, mchid: &str) -> Result<(), VerifyError> {
                 bind_ids(
