@@ -271,9 +271,7 @@ impl SharedClient {
 
     /// [`SharedClient::from_env`] with the variables looked up by `var` (a map in a test, a
     /// configuration file's section).
-    pub fn from_vars(
-        var: impl Fn(&str) -> Option<std::ffi::OsString>,
-    ) -> Result<Self, SetupError> {
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Self, SetupError> {
         let get = |name: &'static str| -> Result<Option<String>, SetupError> {
             match var(name) {
                 None => Ok(None),

@@ -7,9 +7,9 @@
 //! behind one `Arc` and builds a `Client` on the stack for each call: no lock is taken, and
 //! calls on different threads run side by side.
 
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::fmt;
 
 use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
 use wxpay_core::sign::{SIGNATURE_LEN, Sha256Digest};
@@ -204,9 +204,7 @@ impl SharedClient {
 
     /// [`SharedClient::from_env`] with the variables looked up by `var` (a map in a test, a
     /// configuration file's section).
-    pub fn from_vars(
-        var: impl Fn(&str) -> Option<std::ffi::OsString>,
-    ) -> Result<Self, SetupError> {
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Self, SetupError> {
         let get = |name: &'static str| -> Result<Option<String>, SetupError> {
             match var(name) {
                 None => Ok(None),
