@@ -11,14 +11,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::{fmt, io};
 
-use zeroize::Zeroizing;
-
 use wxpay_aws_lc::{AwsLcSigner, AwsLcVerifier};
-use wxpay_core::sign::{SIGNATURE_LEN, Sha256Digest};
-use wxpay_core::{Call, Client, ClientError, Error, PlatformKeys, Signer};
-
 use wxpay_core::crypto::KeyError;
-use wxpay_core::{Clock, RandomSource};
+use wxpay_core::sign::{SIGNATURE_LEN, Sha256Digest};
+use wxpay_core::{Call, Client, ClientError, Clock, Error, PlatformKeys, RandomSource, Signer};
+use zeroize::Zeroizing;
 
 use crate::{PRODUCTION_BASE_URL, Timeouts, TokioError, TokioTransport, USER_AGENT};
 

@@ -1,6 +1,7 @@
-//! The async `SharedClient` against the emulator on 127.0.0.1: one client called from many threads at
-//! once, every answer verified; two calls in flight together; setup from files and from the
-//! `WXPAY_*` variables, each bad setting named.
+//! The async `SharedClient` against the emulator on 127.0.0.1: one client called from many
+//! tasks at once, every answer verified; calls in flight together on one thread; setup from
+//! files and from the `WXPAY_*` variables, each bad setting named; a call dropped at every
+//! await point.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -224,4 +225,42 @@ async fn futures_join_all<F: std::future::Future>(
     })
     .await;
     outputs.into_iter().flatten().collect()
+}
+
+/// `fut` polled at most `n` times: `None` when it was dropped unfinished.
+async fn poll_at_most<F: std::future::Future>(fut: F, n: usize) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut polls = 0;
+    std::future::poll_fn(|cx| {
+        if polls == n {
+            return std::task::Poll::Ready(None);
+        }
+        polls += 1;
+        fut.as_mut().poll(cx).map(Some)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dropped_at_every_await_point_leaves_the_client_usable() {
+    let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
+    let client = from_files(&server.base_url());
+    let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
+    let mut dropped = 0;
+    for n in 1.. {
+        match poll_at_most(client.call(&query), n).await {
+            None => dropped += 1,
+            Some(answer) => {
+                // Finished within n polls: the whole, verified answer.
+                let record = answer.expect("verified record");
+                assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+                break;
+            }
+        }
+        // The same client still answers after the drop.
+        let record = client.call(&query).await.expect("verified record");
+        assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+        assert!(n < 1000, "never finished");
+    }
+    assert!(dropped >= 1, "the call never suspended");
 }

@@ -1,5 +1,5 @@
 //! `SharedClient` against the emulator on 127.0.0.1: one client called from many threads at
-//! once, every answer verified; two calls in flight together; setup from files and from the
+//! once, every answer verified; calls in flight together; setup from files and from the
 //! `WXPAY_*` variables, each bad setting named.
 
 use std::collections::HashMap;
