@@ -36,10 +36,26 @@ fn from_files(base_url: &str) -> SharedClient {
     .expect("client from the emulator's key files")
 }
 
+/// A client of the demo merchant from the keys in memory.
+fn demo_client(base_url: &str, timeout: Duration) -> SharedClient {
+    SharedClient::new(
+        base_url,
+        Timeouts::all(timeout),
+        demo::MCHID,
+        AwsLcSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL).expect("key"),
+        demo::PLATFORM_KEY_ID,
+        AwsLcVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("key"),
+    )
+    .expect("client")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_tasks_call_one_client() {
-    let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
-    let client = from_files(&server.base_url());
+    // Room for a connection per caller (the emulator's default cap is 64, and the pool may
+    // still hold a closing one), and timeouts far above any answer's time on a busy machine.
+    let server =
+        Server::start_with_limit(Arc::new(Emulator::demo()), "127.0.0.1:0", 1024).expect("listens");
+    let client = demo_client(&server.base_url(), Duration::from_secs(300));
     let mut tasks = JoinSet::new();
     for _ in 0..64 {
         let client = client.clone();
@@ -100,15 +116,8 @@ fn gathering_server(n: usize) -> (String, std::thread::JoinHandle<()>) {
 async fn one_call_does_not_wait_for_another() {
     const CALLS: usize = 4;
     let (base_url, server) = gathering_server(CALLS);
-    let client = SharedClient::new(
-        &base_url,
-        Timeouts::all(Duration::from_secs(20)),
-        demo::MCHID,
-        AwsLcSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL).expect("key"),
-        demo::PLATFORM_KEY_ID,
-        AwsLcVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("key"),
-    )
-    .expect("client");
+    // If one call held the others back, the first would time out: a failure, never a hang.
+    let client = demo_client(&base_url, Duration::from_secs(60));
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
     // All on one thread: the calls can only all be in flight if none holds the others back.
     let calls = (0..CALLS).map(|_| client.call(&query));
@@ -135,12 +144,17 @@ fn from_vars(vars: &HashMap<&'static str, String>) -> Result<SharedClient, Setup
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn from_env_calls_the_emulator() {
+async fn from_files_and_from_env_call_the_emulator() {
     let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
-    let client = from_vars(&demo_vars(&server.base_url())).expect("client");
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
-    let record = client.call(&query).await.expect("verified record");
-    assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+    let clients = [
+        from_files(&server.base_url()),
+        from_vars(&demo_vars(&server.base_url())).expect("client"),
+    ];
+    for client in clients {
+        let record = client.call(&query).await.expect("verified record");
+        assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -244,7 +258,7 @@ async fn poll_at_most<F: std::future::Future>(fut: F, n: usize) -> Option<F::Out
 #[tokio::test(flavor = "current_thread")]
 async fn dropped_at_every_await_point_leaves_the_client_usable() {
     let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
-    let client = from_files(&server.base_url());
+    let client = demo_client(&server.base_url(), Duration::from_secs(300));
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
     let mut dropped = 0;
     for n in 1.. {

@@ -34,10 +34,26 @@ fn from_files(base_url: &str) -> SharedClient {
     .expect("client from the emulator's key files")
 }
 
+/// A client of the demo merchant from the keys in memory.
+fn demo_client(base_url: &str, timeout: Duration) -> SharedClient {
+    SharedClient::new(
+        base_url,
+        Timeouts::all(timeout),
+        demo::MCHID,
+        AwsLcSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL).expect("key"),
+        demo::PLATFORM_KEY_ID,
+        AwsLcVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("key"),
+    )
+    .expect("client")
+}
+
 #[test]
 fn many_threads_call_one_client() {
-    let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
-    let client = from_files(&server.base_url());
+    // Room for a connection per caller (the emulator's default cap is 64, and the pool may
+    // still hold a closing one), and timeouts far above any answer's time on a busy machine.
+    let server =
+        Server::start_with_limit(Arc::new(Emulator::demo()), "127.0.0.1:0", 1024).expect("listens");
+    let client = demo_client(&server.base_url(), Duration::from_secs(300));
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
     let unknown = QueryByCode::new("NO_SUCH_CODE", demo::SERVICE_ID).expect("fits");
     std::thread::scope(|scope| {
@@ -94,15 +110,8 @@ fn gathering_server(n: usize) -> (String, std::thread::JoinHandle<()>) {
 fn one_call_does_not_wait_for_another() {
     const CALLS: usize = 4;
     let (base_url, server) = gathering_server(CALLS);
-    let client = SharedClient::new(
-        &base_url,
-        Timeouts::all(Duration::from_secs(20)),
-        demo::MCHID,
-        AwsLcSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL).expect("key"),
-        demo::PLATFORM_KEY_ID,
-        AwsLcVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("key"),
-    )
-    .expect("client");
+    // If one call held the others back, the first would time out: a failure, never a hang.
+    let client = demo_client(&base_url, Duration::from_secs(60));
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
     std::thread::scope(|scope| {
         for _ in 0..CALLS {
@@ -131,12 +140,17 @@ fn from_vars(vars: &HashMap<&'static str, String>) -> Result<SharedClient, Setup
 }
 
 #[test]
-fn from_env_calls_the_emulator() {
+fn from_files_and_from_env_call_the_emulator() {
     let server = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
-    let client = from_vars(&demo_vars(&server.base_url())).expect("client");
     let query = QueryByCode::new(demo::AUTHORIZATION_CODE, demo::SERVICE_ID).expect("fits");
-    let record = client.call(&query).expect("verified record");
-    assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+    let clients = [
+        from_files(&server.base_url()),
+        from_vars(&demo_vars(&server.base_url())).expect("client"),
+    ];
+    for client in clients {
+        let record = client.call(&query).expect("verified record");
+        assert_eq!(record.openid.as_deref(), Some(demo::OPENID));
+    }
 }
 
 #[test]
