@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # earlier unpacking of the same version, so a second run would verify against the stale
 # first one (seen with cargo 1.95): remove them first.
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-*
-cargo package -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc
-for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc; do
+cargo package -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc \
+  -p wxpay-embedded-io-async -p wxpay-tokio
+for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc wxpay-embedded-io-async wxpay-tokio; do
   files=$(cargo package -q -l --allow-dirty -p "$crate")
   for need in README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$need" <<<"$files" || { echo "$crate: $need missing from the package" >&2; exit 1; }

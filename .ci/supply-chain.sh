@@ -17,4 +17,6 @@ rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --p
 # Its own target dir: artifacts of another compiler cannot be shared anyway.
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/msrv" cargo "+$msrv" check \
   -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc \
-  --features wxpay-core/rsa,wxpay-core/callback,wxpay-ureq/log,wxpay-embedded-io/log
+  -p wxpay-embedded-io-async -p wxpay-tokio \
+  --features wxpay-core/rsa,wxpay-core/callback,wxpay-core/certificates,wxpay-core/rsa-fixed \
+  --features wxpay-core/serde,wxpay-ureq/log,wxpay-embedded-io/log

@@ -285,6 +285,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`Reader::read_str`] into an existing string (cleared first), without a copy.
+    pub fn read_str_into<const N: usize>(
+        &mut self,
+        out: &mut String<N>,
+        field: &'static str,
+    ) -> Result<(), ParseError> {
+        self.string_start(field)?;
+        out.clear();
+        if self.read_string(out)? {
+            Ok(())
+        } else {
+            Err(ParseError::FieldTooLong { field, max: N })
+        }
+    }
+
     /// Reads a string, keeping what fits: for display-only text such as error messages.
     /// Returns the text and whether it was cut.
     pub fn read_str_truncating<const N: usize>(

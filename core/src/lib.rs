@@ -61,5 +61,5 @@ pub use path::TargetBuilder;
 #[doc(hidden)]
 pub use serde as __serde;
 pub use sign::Signer;
-pub use transport::{Method, Request, ResponseHead, ResponseHeaders, Transport};
+pub use transport::{AsyncTransport, Method, Request, ResponseHead, ResponseHeaders, Transport};
 pub use verify::{PlatformKeys, Verifier};

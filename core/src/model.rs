@@ -248,6 +248,15 @@ pub fn is_code_byte(b: u8) -> bool {
 pub trait Value: Sized {
     /// Reads the value at the cursor; `field` names it in errors.
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError>;
+    /// Reads the value at the cursor into `self` (records parse in place, so a large record
+    /// is not copied through `Result` layers); on error `self` is unspecified.
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        *self = Self::read(r, field)?;
+        Ok(())
+    }
+    /// A value to parse into before the member is seen (never handed out: a required member
+    /// that stays absent is an error).
+    fn placeholder() -> Self;
     /// What an absent member means: an error for required values.
     fn absent(field: &'static str) -> Result<Self, ParseError> {
         Err(ParseError::MissingField { field })
@@ -266,8 +275,14 @@ pub trait Value: Sized {
 }
 
 impl<const N: usize> Value for String<N> {
+    fn placeholder() -> Self {
+        String::new()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_str(field)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        r.read_str_into(self, field)
     }
     fn write(&self, w: &mut Writer<'_>) {
         w.string(self);
@@ -284,6 +299,9 @@ impl<const N: usize> Value for String<N> {
 macro_rules! integer_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
+            fn placeholder() -> Self {
+                0
+            }
             fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
                 let n = r.read_i64(field)?;
                 <$t>::try_from(n).map_err(|_| ParseError::WrongType { field })
@@ -304,6 +322,9 @@ macro_rules! integer_value {
 integer_value!(i64, i32, u32, u16, u8);
 
 impl Value for u64 {
+    fn placeholder() -> Self {
+        0
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_u64(field)
     }
@@ -320,6 +341,9 @@ impl Value for u64 {
 }
 
 impl Value for bool {
+    fn placeholder() -> Self {
+        false
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         r.read_bool(field)
     }
@@ -336,11 +360,22 @@ impl Value for bool {
 }
 
 impl<T: Value> Value for Option<T> {
+    fn placeholder() -> Self {
+        None
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         if r.take_null() {
             Ok(None)
         } else {
             T::read(r, field).map(Some)
+        }
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        if r.take_null() {
+            *self = None;
+            Ok(())
+        } else {
+            self.get_or_insert_with(T::placeholder).read_into(r, field)
         }
     }
     fn absent(_: &'static str) -> Result<Self, ParseError> {
@@ -370,16 +405,22 @@ impl<T: Value> Value for Option<T> {
 }
 
 impl<T: Value, const N: usize> Value for Vec<T, N> {
+    fn placeholder() -> Self {
+        Vec::new()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         let mut items = Vec::new();
         if r.take_null() {
             return Ok(items);
         }
         r.read_array(field, |r| {
-            let item = T::read(r, field)?;
             items
-                .push(item)
-                .map_err(|_| ParseError::TooMany { field, max: N })
+                .push(T::placeholder())
+                .map_err(|_| ParseError::TooMany { field, max: N })?;
+            match items.last_mut() {
+                Some(item) => item.read_into(r, field),
+                None => Err(ParseError::TooMany { field, max: N }),
+            }
         })?;
         Ok(items)
     }
@@ -426,6 +467,9 @@ impl<T: Value, const N: usize> Value for Vec<T, N> {
 }
 
 impl Value for Timestamp {
+    fn placeholder() -> Self {
+        Timestamp::placeholder()
+    }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         Timestamp::new(r.read_str::<TIME_CAPACITY>(field)?)
             .ok_or(ParseError::InvalidValue { field })
@@ -459,13 +503,23 @@ impl<T: Value> serde::Serialize for Ser<'_, T> {
 pub trait Record: Value {
     /// Parses a **verified** answer: unknown keys are skipped.
     fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        Reader::document(body, false, |r| Self::read(r, "<body>"))
+        let mut out = Self::placeholder();
+        Reader::document(body, false, |r| out.read_into(r, "<body>"))?;
+        Ok(out)
+    }
+
+    /// [`Record::from_json`] into a caller's record (firmware keeps one in a `static` or on
+    /// its stack once); on error the record's content is unspecified.
+    fn parse_into(&mut self, body: &[u8]) -> Result<(), ParseError> {
+        Reader::document(body, false, |r| self.read_into(r, "<body>"))
     }
 
     /// Parses a request body a user wrote: unknown keys are refused
     /// ([`ParseError::UnknownField`]), so a typo is never dropped silently.
     fn from_json_strict(body: &[u8]) -> Result<Self, ParseError> {
-        Reader::document(body, true, |r| Self::read(r, "<body>"))
+        let mut out = Self::placeholder();
+        Reader::document(body, true, |r| out.read_into(r, "<body>"))?;
+        Ok(out)
     }
 
     /// Checks every declared rule; the error names the field.
@@ -573,34 +627,51 @@ macro_rules! record {
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,
             ) -> ::core::result::Result<Self, $crate::ParseError> {
-                $( let mut $field: ::core::option::Option<$ty> = None; )*
-                r.read_object(field, |key, r| {
+                let mut out = <Self as $crate::model::Value>::placeholder();
+                out.read_into(r, field)?;
+                Ok(out)
+            }
+
+            fn read_into(
+                &mut self,
+                r: &mut $crate::json::Reader<'_>,
+                field: &'static str,
+            ) -> ::core::result::Result<(), $crate::ParseError> {
+                // Parsed in place (no copy of the record through `Result` layers); one flag
+                // per field refuses a repeated key, whatever the number of fields.
+                $( let mut $field = false; )*
+                r.read_object(field, |key, r| match key {
                     $(
-                        if key == $crate::__record_key!($field $($key)?) {
-                            if $field.is_some() {
+                        $crate::__record_key!($field $($key)?) => {
+                            if $field {
                                 return Err($crate::ParseError::DuplicateField {
                                     field: $crate::__record_key!($field $($key)?),
                                 });
                             }
-                            $field = Some(<$ty as $crate::model::Value>::read(
+                            $field = true;
+                            $crate::model::Value::read_into(
+                                &mut self.$field,
                                 r,
                                 $crate::__record_key!($field $($key)?),
-                            )?);
-                            return Ok(());
+                            )
                         }
                     )*
-                    r.skip_member()
+                    _ => r.skip_member(),
                 })?;
-                Ok(Self {
-                    $(
-                        $field: match $field {
-                            Some(value) => value,
-                            None => <$ty as $crate::model::Value>::absent(
-                                $crate::__record_key!($field $($key)?),
-                            )?,
-                        },
-                    )*
-                })
+                $(
+                    if !$field {
+                        self.$field = <$ty as $crate::model::Value>::absent(
+                            $crate::__record_key!($field $($key)?),
+                        )?;
+                    }
+                )*
+                Ok(())
+            }
+
+            fn placeholder() -> Self {
+                Self {
+                    $( $field: <$ty as $crate::model::Value>::placeholder(), )*
+                }
             }
 
             fn write(&self, w: &mut $crate::json::Writer<'_>) {
@@ -760,6 +831,9 @@ macro_rules! text_enum {
         }
 
         impl $crate::model::Value for $name {
+            fn placeholder() -> Self {
+                $name::Other($crate::heapless::String::new())
+            }
             fn read(
                 r: &mut $crate::json::Reader<'_>,
                 field: &'static str,

@@ -16,6 +16,11 @@ pub const TIME_CAPACITY: usize = 64;
 pub struct Timestamp(String<TIME_CAPACITY>);
 
 impl Timestamp {
+    /// An empty placeholder, never handed out (declared models parse into it).
+    pub(crate) fn placeholder() -> Self {
+        Timestamp(String::new())
+    }
+
     /// Wraps a received string; it is checked to be valid RFC 3339 so the parsed form always
     /// exists. Returns `None` if it is not.
     pub fn new(text: String<TIME_CAPACITY>) -> Option<Self> {

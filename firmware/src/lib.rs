@@ -25,7 +25,9 @@ use core::panic::PanicInfo;
 use cortex_m_rt::{ExceptionFrame, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use wxpay_core::AuthorizationRecord;
+#[cfg(feature = "rsa")]
 use wxpay_core::ClientError;
+#[cfg(feature = "rsa")]
 use wxpay_core::api::permissions::QueryByCode;
 
 fn opt(value: Option<&str>) -> &str {

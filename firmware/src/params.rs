@@ -131,3 +131,100 @@ pub const CALLBACK_PAYLOAD: &str = concat!(
     r#""openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","user_service_status":"USER_CLOSE_SERVICE","#,
     r#""openorclose_time":"20231115061320","authorization_code":"1234323JKHDFE|1243252*"}"#
 );
+
+// A rental's service order: complete with the real fees, then the USER_PAID callback
+// (variant 8, `serviceorder`).
+
+/// Fee items and discounts the device's order type holds: `CompleteOrder<4, 2>`,
+/// `ServiceOrder<4, 2>`; an answer with more is refused (`TooMany`), never cut.
+pub const ORDER_PAYMENTS: usize = 4;
+/// See [`ORDER_PAYMENTS`].
+pub const ORDER_DISCOUNTS: usize = 2;
+/// The merchant's order number.
+pub const OUT_ORDER_NO: &str = "RENT-FW-000001";
+/// The real fees, in fen: (name, amount, description); names unique in the order.
+pub const ORDER_FEES: [(&str, i64, &str); 2] = [("租借费", 300, "2 小时"), ("充电线", 150, "1 根")];
+/// The discount, in fen: (name, amount, description).
+pub const ORDER_DISCOUNT: (&str, i64, &str) = ("新人优惠", 100, "首单");
+/// `total_amount` of complete: Σ fees − Σ discounts.
+pub const ORDER_TOTAL: i64 = 300 + 150 - 100;
+/// `time_range` of complete: when the item went out and came back.
+pub const ORDER_START_TIME: &str = "20231115041320";
+/// See [`ORDER_START_TIME`].
+pub const ORDER_END_TIME: &str = "20231115061320";
+/// WeChat's order number, as the answers carry it.
+pub const ORDER_ID: &str = "15646546545165651651";
+/// `transaction_id` of the collection the USER_PAID callback reports.
+pub const ORDER_TRANSACTION_ID: &str = "4200000000202311150000000001";
+/// `Wechatpay-Nonce` of the signed answer to complete.
+pub const COMPLETE_NONCE: &str = "fIRmWaReNoNcE0123456789abcdCMPL1";
+/// `Wechatpay-Nonce` of the USER_PAID callback's headers.
+pub const PAID_CALLBACK_NONCE: &str = "fIRmWaReNoNcE0123456789abcdPAID1";
+/// `resource.nonce` of the USER_PAID callback (12 bytes).
+pub const PAID_AEAD_NONCE: &str = "fw8UserPaid1";
+/// The USER_PAID notification id.
+pub const PAID_CALLBACK_ID: &str = "EV-fw8beef00123456789abcd";
+
+/// The device's order type: a tariff of at most [`ORDER_PAYMENTS`] fees and
+/// [`ORDER_DISCOUNTS`] discounts.
+pub type DeviceOrder = wxpay_core::api::serviceorder::ServiceOrder<ORDER_PAYMENTS, ORDER_DISCOUNTS>;
+/// The device's complete call.
+pub type DeviceComplete =
+    wxpay_core::api::serviceorder::CompleteOrder<ORDER_PAYMENTS, ORDER_DISCOUNTS>;
+
+/// The complete call the device makes (and the host replays to record the request):
+/// two fee items, one discount, the time range.
+pub fn complete_order(out_order_no: &str) -> Result<DeviceComplete, wxpay_core::Error> {
+    use wxpay_core::api::serviceorder::{CompleteBody, PostDiscount, PostPayment, TimeRange};
+    use wxpay_core::model::text;
+    let mut post_payments = wxpay_core::heapless::Vec::new();
+    for (name, amount, description) in ORDER_FEES {
+        post_payments
+            .push(PostPayment {
+                name: text("name", name)?,
+                amount,
+                description: Some(text("description", description)?),
+                count: Some(1),
+            })
+            .map_err(|_| wxpay_core::Error::Invalid {
+                field: "post_payments",
+                problem: wxpay_core::Problem::TooMany {
+                    max: ORDER_PAYMENTS,
+                },
+            })?;
+    }
+    let (name, amount, description) = ORDER_DISCOUNT;
+    let mut post_discounts = wxpay_core::heapless::Vec::new();
+    post_discounts
+        .push(PostDiscount {
+            name: text("name", name)?,
+            description: Some(text("description", description)?),
+            amount,
+            count: Some(1),
+        })
+        .map_err(|_| wxpay_core::Error::Invalid {
+            field: "post_discounts",
+            problem: wxpay_core::Problem::TooMany {
+                max: ORDER_DISCOUNTS,
+            },
+        })?;
+    Ok(DeviceComplete {
+        out_order_no: text("out_order_no", out_order_no)?,
+        body: CompleteBody {
+            appid: text("appid", APPID)?,
+            service_id: text("service_id", SERVICE_ID)?,
+            post_payments,
+            post_discounts,
+            total_amount: ORDER_TOTAL,
+            time_range: Some(TimeRange {
+                start_time: text("start_time", ORDER_START_TIME)?,
+                start_time_remark: None,
+                end_time: Some(text("end_time", ORDER_END_TIME)?),
+                end_time_remark: None,
+            }),
+            location: None,
+            profit_sharing: None,
+            goods_tag: None,
+        },
+    })
+}

@@ -7,7 +7,7 @@ use core::ptr;
 
 const PAINT: u32 = 0xA5A5_5A5A;
 /// Bytes below the stack top that are painted and scanned.
-pub const WINDOW: usize = 48 * 1024;
+pub const WINDOW: usize = 64 * 1024;
 /// Words left unpainted below the painter's own stack pointer.
 const MARGIN_WORDS: usize = 16;
 

@@ -1205,3 +1205,187 @@ fn request_signs_sends_and_verifies_any_endpoint() {
     );
     assert_failure(&out, 4, "ORDER_NOT_EXIST");
 }
+
+/// A whole rental through the CLI (issue 14): create → the user confirms (emulator) →
+/// complete with the real fees → WeChat collects (emulator) → the query shows DONE, and the
+/// USER_PAID callback verifies and decrypts with `notify verify-decrypt`. Bad bodies are
+/// refused before anything is sent, with the field named.
+#[test]
+fn a_rental_through_the_cli() {
+    let sandbox = Sandbox::start();
+    let callbacks = temp_dir("cli-rental");
+    sandbox.emulator.set_callback_dir(Some(callbacks.clone()));
+    let no = "CLI-RENT-0001";
+    let create = write_temp(
+        "rental-create.json",
+        &format!(
+            r#"{{"out_order_no":"{no}","appid":"{}","service_id":"{}","service_introduction":"充电宝租借",
+               "time_range":{{"start_time":"OnAccept"}},"risk_fund":{{"name":"DEPOSIT","amount":9900}},
+               "notify_url":"https://kiosk.example.com/notify","need_user_confirm":true}}"#,
+            demo::APPID,
+            demo::SERVICE_ID
+        ),
+    );
+    let path = |p: &std::path::PathBuf| p.to_str().expect("utf-8 path").to_owned();
+    let out = wxpay(
+        &sandbox,
+        &["serviceorder", "create", "--data", &path(&create)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let order = json_of(&out);
+    assert_eq!(order["state"], "CREATED");
+    assert!(order["package"].is_string());
+
+    sandbox
+        .emulator
+        .confirm_order(no, "oRenter0001", wxpay_emulator::system_now())
+        .expect("the user confirms");
+
+    let sent = sandbox.emulator.seen_targets().len();
+    #[rustfmt::skip]
+    let refused: &[(&str, &str)] = &[
+        (r#"{"appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[{"name":"租借费","amount":300}],"total_amount":200}"#,
+         "`total_amount` is inconsistent"),
+        (r#"{"appid":"wxd678efh567hg6787","service_id":"500001","post_payment":[],"total_amount":0}"#,
+         "unknown field `post_payment`"),
+        (r#"{"appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[],"total_amount":0}"#,
+         "`post_payments` needs at least 1 items"),
+    ];
+    for (body, needle) in refused {
+        let file = write_temp("rental-bad.json", body);
+        let out = wxpay(
+            &sandbox,
+            &[
+                "serviceorder",
+                "complete",
+                "--out-order-no",
+                no,
+                "--data",
+                &path(&file),
+            ],
+        );
+        assert_failure(&out, 2, needle);
+    }
+    assert_eq!(
+        sandbox.emulator.seen_targets().len(),
+        sent,
+        "nothing was sent"
+    );
+
+    let complete = write_temp(
+        "rental-complete.json",
+        r#"{"appid":"wxd678efh567hg6787","service_id":"500001",
+            "post_payments":[{"name":"租借费","amount":300,"description":"2 小时","count":1}],
+            "post_discounts":[{"name":"新人优惠","amount":100}],"total_amount":200}"#,
+    );
+    let out = wxpay(
+        &sandbox,
+        &[
+            "serviceorder",
+            "complete",
+            "--out-order-no",
+            no,
+            "--data",
+            &path(&complete),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["state_description"], "MCH_COMPLETE");
+
+    sandbox
+        .emulator
+        .collect_order(no, wxpay_emulator::system_now())
+        .expect("WeChat collects");
+    let out = wxpay(&sandbox, &["serviceorder", "get", "--out-order-no", no]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let order = json_of(&out);
+    assert_eq!(order["state"], "DONE");
+    assert_eq!(order["collection"]["state"], "USER_PAID");
+
+    // The USER_PAID callback (the last one written) through notify verify-decrypt.
+    let mut files: Vec<_> = std::fs::read_dir(&callbacks)
+        .expect("callback dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let headers = files
+        .iter()
+        .rev()
+        .find(|f| f.extension().is_some_and(|e| e == "headers"));
+    let headers = headers.expect("a callback was written").clone();
+    let body = headers.with_extension("json");
+    let keys = KeyFiles::write();
+    let key_file = write_temp("rental-apiv3.key", demo::APIV3_KEY);
+    let out = Command::new(wxpay_binary())
+        .args(["notify", "verify-decrypt", "--headers"])
+        .arg(&headers)
+        .arg("--body")
+        .arg(&body)
+        .arg("--apiv3-key-file")
+        .arg(&key_file)
+        .arg("--platform-public-key")
+        .arg(&keys.platform_public_key)
+        .args(["--platform-serial", demo::PLATFORM_KEY_ID])
+        .output()
+        .expect("wxpay runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let event = json_of(&out);
+    assert_eq!(event["event_type"], "PAYSCORE.USER_PAID");
+    assert_eq!(event["event"]["out_order_no"], no);
+    assert_eq!(event["event"]["state"], "DONE");
+
+    // The cancel path: a new order, cancelled while CREATED; cancelling again is refused.
+    let create = write_temp(
+        "rental-create-2.json",
+        &std::fs::read_to_string(&create)
+            .expect("create body")
+            .replace(no, "CLI-RENT-0002"),
+    );
+    let out = wxpay(
+        &sandbox,
+        &["serviceorder", "create", "--data", &path(&create)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cancel = [
+        "serviceorder",
+        "cancel",
+        "--out-order-no",
+        "CLI-RENT-0002",
+        "--reason",
+        "用户未取走",
+    ];
+    let out = wxpay(&sandbox, &cancel);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["out_order_no"], "CLI-RENT-0002");
+    assert_failure(&wxpay(&sandbox, &cancel), 4, "ORDER_CANCELED");
+}

@@ -1,45 +1,4 @@
-//! Async host transport for `wxpay-core` on tokio: [`TokioTransport`] implements the core's
-//! [`AsyncTransport`] over hyper 1 and hyper-util's pooled client, with rustls on the AWS-LC
-//! provider (the workspace's one C crypto library; no `ring`).
-//!
-//! - **One pool, many tasks.** The transport is `Clone + Send + Sync`; clones share one
-//!   keep-alive pool, so any number of tasks can hold one and call at once
-//!   ([`TokioTransport::send`] takes `&self`).
-//! - **Timeouts**: connect, read (the response head and each body frame) and overall
-//!   ([`Timeouts`], the same as `wxpay-ureq`'s).
-//! - **Bounded bodies**: the body goes into the caller's buffer; a larger one (announced or
-//!   not) is [`TokioError::BodyTooLarge`], never a cut, and its connection is dropped.
-//! - **The transport policy of `wxpay-ureq`**: `https://` only, except loopback hosts
-//!   (127.0.0.0/8, `[::1]`, `localhost`), checked when the transport is built, before any
-//!   traffic; a proxy only when one is given ([`Builder::proxy`]; the environment's
-//!   `HTTPS_PROXY` and friends are never read); redirects are never followed (a 3xx comes back
-//!   as it is, and the core refuses it as an unsigned answer); an answer with both
-//!   `Content-Length` and `Transfer-Encoding`, or a transfer coding other than `chunked`, is
-//!   [`TokioError::Framing`].
-//! - **Cancellation**: dropping the future of a call at any await point drops its request and
-//!   its connection; nothing is handed back and the pool stays usable.
-//!
-//! ```no_run
-//! use wxpay_core::transport::{AsyncTransport, Method, Request};
-//! use wxpay_tokio::{Timeouts, TokioTransport, USER_AGENT};
-//!
-//! # async fn run(authorization: &str) -> Result<(), wxpay_tokio::TokioError> {
-//! let transport = TokioTransport::new(wxpay_tokio::PRODUCTION_BASE_URL, Timeouts::default())?;
-//! let mut mine = transport.clone(); // the same pool, e.g. for another task
-//! let request = Request {
-//!     method: Method::Get,
-//!     target: "/v3/payscore/permissions/authorization-code/X?service_id=500001",
-//!     authorization, // from wxpay_core::sign::authorization
-//!     user_agent: USER_AGENT,
-//!     wechatpay_serial: None,
-//!     body: b"",
-//! };
-//! let mut body = [0u8; 4096];
-//! let head = mine.execute(&request, &mut body).await?;
-//! // verify with wxpay_core::check_response before using &body[..head.body_len]
-//! # let _ = head;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 use std::error::Error as StdError;
 use std::fmt;
