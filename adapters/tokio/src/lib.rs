@@ -22,6 +22,9 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use wxpay_core::transport::{AsyncTransport, Request, ResponseHead, ResponseHeaders};
 
+mod shared;
+pub use shared::{ENV_VARS, MAX_KEY_FILE_BYTES, SetupError, SharedClient, WORK_BUFFER_BYTES};
+
 /// The production API host.
 pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 /// The backup host (the signature does not cover the host, so a retry may go here).

@@ -6,6 +6,9 @@ compile_error!("wxpay-ureq: enable at most one of the features `log` and `defmt`
 mod host;
 pub use host::{HostClient, host_client};
 
+mod shared;
+pub use shared::{ENV_VARS, SetupError, SharedClient, WORK_BUFFER_BYTES};
+
 pub mod certificates;
 
 use std::fmt;
