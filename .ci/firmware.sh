@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Firmware: build the Cortex-M4 example (six variants), run each on QEMU mps2-an386 with
+# Firmware: build the Cortex-M4 example (eight variants), run each on QEMU mps2-an386 with
 # semihosting, fail on any error, and print the size and instruction-count report. Also builds
 # the core (software RSA included) and the embedded-io adapter for Cortex-M0+ and RISC-V, and
 # links the no-allocator proof for all three targets.
