@@ -351,10 +351,17 @@ where
     ) -> Result<(ResponseHead, i64), ClientError<T::Error>> {
         let mut scratch = RequestScratch::new();
         let request = self.prepare(method, target, body, &mut scratch)?;
+        let capacity = response_body.len();
         let head = self
             .transport
             .execute(&request, response_body)
-            .map_err(ClientError::Transport)?;
+            .map_err(|e| {
+                if T::body_too_large(&e) {
+                    ClientError::ResponseTooLarge { capacity }
+                } else {
+                    ClientError::Transport(e)
+                }
+            })?;
         // The clock is read again: the window applies to when the response arrived.
         Ok((head, self.clock.unix_seconds()))
     }
@@ -427,11 +434,18 @@ where
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
         let mut scratch = RequestScratch::new();
         let request = self.prepare(method, target, body, &mut scratch)?;
+        let capacity = response_body.len();
         let head = self
             .transport
             .execute(&request, response_body)
             .await
-            .map_err(ClientError::Transport)?;
+            .map_err(|e| {
+                if T::body_too_large(&e) {
+                    ClientError::ResponseTooLarge { capacity }
+                } else {
+                    ClientError::Transport(e)
+                }
+            })?;
         let received = response_body.get(..head.body_len).unwrap_or_default();
         self.finish(head, received)
     }
@@ -462,8 +476,14 @@ where
 pub enum ClientError<T> {
     /// The request could not be built (bad input, small buffer, signer or nonce failure).
     Request(Error),
-    /// The transport failed: connect, TLS, timeout, I/O, or a malformed or oversized response.
+    /// The transport failed: connect, TLS, timeout, I/O, or a malformed response.
     Transport(T),
+    /// The answer's body is larger than the caller's buffer: nothing of it was verified or
+    /// used. A buffer of the documented size (or larger) is the fix, not a retry.
+    ResponseTooLarge {
+        /// The buffer's size in bytes.
+        capacity: usize,
+    },
     /// The server answered with a non-2xx status. See [`ApiError::is_not_found`].
     Api(ApiError),
     /// A 2xx response failed verification. Its body was discarded.
@@ -498,7 +518,9 @@ impl<T> ClientError<T> {
             ClientError::Verify { request_id, .. } | ClientError::Parse { request_id, .. } => {
                 request_id.as_deref()
             }
-            ClientError::Request(_) | ClientError::Transport(_) => None,
+            ClientError::Request(_)
+            | ClientError::Transport(_)
+            | ClientError::ResponseTooLarge { .. } => None,
         }
     }
 }
@@ -514,6 +536,10 @@ impl<T: fmt::Display> fmt::Display for ClientError<T> {
         match self {
             ClientError::Request(e) => write!(f, "request: {e}"),
             ClientError::Transport(e) => write!(f, "transport: {e}"),
+            ClientError::ResponseTooLarge { capacity } => write!(
+                f,
+                "the answer is larger than the {capacity}-byte response buffer; it was not verified or used"
+            ),
             ClientError::Api(e) => write!(f, "{e}"),
             ClientError::Verify { error, .. } => {
                 write!(
@@ -540,7 +566,7 @@ impl<T: fmt::Debug + fmt::Display> core::error::Error for ClientError<T> {
             ClientError::Api(e) => Some(e),
             ClientError::Verify { error, .. } => Some(error),
             ClientError::Parse { error, .. } => Some(error),
-            ClientError::Transport(_) => None,
+            ClientError::Transport(_) | ClientError::ResponseTooLarge { .. } => None,
         }
     }
 }
@@ -623,6 +649,9 @@ mod tests {
 
     impl Transport for Playback {
         type Error = &'static str;
+        fn body_too_large(error: &&'static str) -> bool {
+            *error == "body too large"
+        }
         fn execute(
             &mut self,
             req: &Request<'_>,
@@ -808,11 +837,11 @@ mod tests {
             Err(ClientError::Request(Error::BufferTooSmall { needed: 58 }))
         );
         assert!(c.transport_mut().seen.is_empty());
-        // Room for the target but not the answer: the transport refuses the body.
+        // Room for the target but not the answer: the caller's buffer, its own error.
         let mut small = [0u8; 80];
         assert_eq!(
             c.call(&by_code("X", "1"), &mut small),
-            Err(ClientError::Transport("body too large"))
+            Err(ClientError::ResponseTooLarge { capacity: 80 - 58 })
         );
     }
 

@@ -230,6 +230,14 @@ pub trait Transport {
         request: &Request<'_>,
         response_body: &mut [u8],
     ) -> Result<ResponseHead, Self::Error>;
+
+    /// Whether `error` says the answer's body was larger than the caller's buffer: the client
+    /// reports that as [`ClientError::ResponseTooLarge`](crate::ClientError::ResponseTooLarge),
+    /// the caller's own problem, not a transport failure. The default is `false`.
+    fn body_too_large(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 /// One async request/response exchange: the twin of [`Transport`] for embassy
@@ -247,6 +255,12 @@ pub trait AsyncTransport {
         request: &Request<'_>,
         response_body: &mut [u8],
     ) -> Result<ResponseHead, Self::Error>;
+
+    /// As [`Transport::body_too_large`].
+    fn body_too_large(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
@@ -257,6 +271,9 @@ impl<T: Transport + ?Sized> Transport for &mut T {
         response_body: &mut [u8],
     ) -> Result<ResponseHead, Self::Error> {
         (**self).execute(request, response_body)
+    }
+    fn body_too_large(error: &Self::Error) -> bool {
+        T::body_too_large(error)
     }
 }
 

@@ -156,7 +156,7 @@ fn body_larger_than_the_buffer_is_an_error_not_a_truncation() {
     assert!(
         matches!(
             outcome,
-            Err(ClientError::Transport(UreqError::BodyTooLarge { limit })) if limit < 160
+            Err(ClientError::ResponseTooLarge { capacity }) if capacity < 160
         ),
         "{outcome:?}"
     );

@@ -608,6 +608,9 @@ fn client_failure(error: ClientError<UreqError>) -> Failure {
     let exit = match &error {
         ClientError::Request(_) => Exit::Usage,
         ClientError::Transport(_) => Exit::Transport,
+        // An answer larger than the buffer is not what the API documents (nothing of it was
+        // verified or printed).
+        ClientError::ResponseTooLarge { .. } => Exit::Parse,
         ClientError::Api(_) => Exit::Api,
         ClientError::Verify { .. } => Exit::Verify,
         ClientError::Parse { .. } => Exit::Parse,

@@ -70,6 +70,10 @@ impl<'a, S, const MAX_HEADERS: usize> HttpClient<'a, S, MAX_HEADERS> {
 impl<S: Read + Write, const MAX_HEADERS: usize> AsyncTransport for HttpClient<'_, S, MAX_HEADERS> {
     type Error = Error<S::Error>;
 
+    fn body_too_large(error: &Error<S::Error>) -> bool {
+        matches!(error, Error::BodyTooLarge { .. })
+    }
+
     async fn execute(
         &mut self,
         request: &Request<'_>,

@@ -491,6 +491,10 @@ impl TokioTransport {
 impl AsyncTransport for TokioTransport {
     type Error = TokioError;
 
+    fn body_too_large(error: &TokioError) -> bool {
+        matches!(error, TokioError::BodyTooLarge { .. })
+    }
+
     async fn execute(
         &mut self,
         request: &Request<'_>,
@@ -504,6 +508,10 @@ impl AsyncTransport for TokioTransport {
 /// an `Arc`) calls without exclusive access, so one call never waits for another.
 impl AsyncTransport for &TokioTransport {
     type Error = TokioError;
+
+    fn body_too_large(error: &TokioError) -> bool {
+        matches!(error, TokioError::BodyTooLarge { .. })
+    }
 
     async fn execute(
         &mut self,

@@ -355,6 +355,10 @@ fn agent(timeouts: Timeouts, proxy: Option<ureq::Proxy>) -> Agent {
 impl Transport for UreqTransport {
     type Error = UreqError;
 
+    fn body_too_large(error: &UreqError) -> bool {
+        matches!(error, UreqError::BodyTooLarge { .. })
+    }
+
     fn execute(
         &mut self,
         request: &Request<'_>,
