@@ -12,7 +12,7 @@ use wxpay_core::api::serviceorder::{
     QueryOrder, SyncOrder,
 };
 use wxpay_core::model::{Record, text};
-use wxpay_core::{Method, ParseError};
+use wxpay_core::{Call, Method, ParseError};
 
 use crate::input::{MAX_BODY_BYTES, read_bounded};
 use crate::{Connection, Failure, client_failure, connect, output, request_failure, segment};
@@ -175,14 +175,30 @@ fn data_failure(source: &str, bytes: &[u8], error: ParseError) -> Failure {
     Failure::usage(format!("--data {source}: {what}"))
 }
 
-pub(crate) fn run(cmd: ServiceOrderCmd, sandbox: bool) -> Result<Value, Failure> {
+impl OrderNo {
+    /// The order number as a path segment: not empty, `.` or `..`, and within its capacity.
+    fn checked(&self) -> Result<wxpay_core::heapless::String<32>, Failure> {
+        segment("--out-order-no", &self.out_order_no)?;
+        text("out_order_no", &self.out_order_no).map_err(request_failure)
+    }
+}
+
+/// Signs, sends and verifies `request`, and renders the answer bound to it.
+fn send<Q: Call>(conn: &Connection, sandbox: bool, request: &Q) -> Result<Value, Failure>
+where
+    Q::Response: Record,
+{
+    let (mut client, _emulator) = connect(conn, sandbox)?;
     let mut work = vec![0u8; WORK_BUFFER];
+    let answer = client.call(request, &mut work).map_err(client_failure)?;
+    Ok(output::render(&answer))
+}
+
+pub(crate) fn run(cmd: ServiceOrderCmd, sandbox: bool) -> Result<Value, Failure> {
     match cmd {
         ServiceOrderCmd::Create { data, conn } => {
             let request: CreateOrder = read_data(&data)?;
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let order = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&order))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Get {
             out_order_no,
@@ -197,9 +213,7 @@ pub(crate) fn run(cmd: ServiceOrderCmd, sandbox: bool) -> Result<Value, Failure>
                 &ids.appid,
             )
             .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let order = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&order))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Cancel {
             order,
@@ -211,39 +225,27 @@ pub(crate) fn run(cmd: ServiceOrderCmd, sandbox: bool) -> Result<Value, Failure>
             let request =
                 CancelOrder::new(&order.out_order_no, &ids.service_id, &ids.appid, &reason)
                     .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let ack = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&ack))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Modify { order, data, conn } => {
-            segment("--out-order-no", &order.out_order_no)?;
-            let body: ModifyBody = read_data(&data)?;
             let request = ModifyOrder {
-                out_order_no: text("out_order_no", &order.out_order_no).map_err(request_failure)?,
-                body,
+                out_order_no: order.checked()?,
+                body: read_data::<ModifyBody>(&data)?,
             };
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let answer = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&answer))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Complete { order, data, conn } => {
-            segment("--out-order-no", &order.out_order_no)?;
-            let body: CompleteBody = read_data(&data)?;
             let request = CompleteOrder {
-                out_order_no: text("out_order_no", &order.out_order_no).map_err(request_failure)?,
-                body,
+                out_order_no: order.checked()?,
+                body: read_data::<CompleteBody>(&data)?,
             };
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let answer = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&answer))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Pay { order, ids, conn } => {
             segment("--out-order-no", &order.out_order_no)?;
             let request = PayOrder::new(&order.out_order_no, &ids.service_id, &ids.appid)
                 .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let ack = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&ack))
+            send(&conn, sandbox, &request)
         }
         ServiceOrderCmd::Sync {
             order,
@@ -255,9 +257,7 @@ pub(crate) fn run(cmd: ServiceOrderCmd, sandbox: bool) -> Result<Value, Failure>
             let request =
                 SyncOrder::new(&order.out_order_no, &ids.service_id, &ids.appid, &paid_time)
                     .map_err(request_failure)?;
-            let (mut client, _emulator) = connect(&conn, sandbox)?;
-            let answer = client.call(&request, &mut work).map_err(client_failure)?;
-            Ok(output::render(&answer))
+            send(&conn, sandbox, &request)
         }
     }
 }
