@@ -11,5 +11,5 @@ git clone -q "$repo" "$tmp/wxpay"
 cd "$tmp/wxpay"
 test ! -e ../shared
 cargo test --workspace
-out=$(cargo run -q -p wxpay-cli -- permissions get --authorization-code 1234323JKHDFE1243252 --service-id 500001)
+out=$(cargo run -q -p wxpay-cli -- --sandbox permissions get --authorization-code 1234323JKHDFE1243252 --service-id 500001)
 grep -q '"authorization_code":"1234323JKHDFE1243252"' <<<"$out"
