@@ -196,6 +196,32 @@ describe('the module against the emulator on 127.0.0.1', () => {
     );
   });
 
+  test('service orders by name: create, query, and refusals before signing', async () => {
+    const order = {
+      out_order_no: 'WASM-RENT-0001', appid: 'wxd678efh567hg6787', service_id: '500001',
+      service_introduction: '充电宝租借', time_range: { start_time: 'OnAccept' },
+      risk_fund: { name: 'DEPOSIT', amount: 9900 },
+      notify_url: 'https://kiosk.example.com/notify', need_user_confirm: true,
+    };
+    const created = await client.call(fetch, baseUrl, 'serviceorder.create', order);
+    assert.equal(created.result.state, 'CREATED');
+    assert.equal(created.result.out_order_no, 'WASM-RENT-0001');
+    assert.equal(typeof created.requestId, 'string');
+    const queried = await client.call(fetch, baseUrl, 'serviceorder.get',
+      { out_order_no: 'WASM-RENT-0001', service_id: '500001', appid: 'wxd678efh567hg6787' });
+    assert.equal(queried.result.state, 'CREATED');
+    const typo = await failure(client.call(fetch, baseUrl, 'serviceorder.create',
+      { ...order, need_user_confim: true }));
+    assert.equal(typo.kind, 'request');
+    const unbalanced = await failure(client.call(fetch, baseUrl, 'serviceorder.complete', {
+      out_order_no: 'WASM-RENT-0001',
+      body: { appid: 'wxd678efh567hg6787', service_id: '500001',
+              post_payments: [{ name: '租借费', amount: 300 }], total_amount: 200 },
+    }));
+    assert.equal(unbalanced.kind, 'request');
+    assert.equal(unbalanced.field, 'total_amount');
+  });
+
   test('transport failure and bad input are typed too', async () => {
     const refused = async () => {
       throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
@@ -205,14 +231,16 @@ describe('the module against the emulator on 127.0.0.1', () => {
     assert.match(e.message, /ECONNREFUSED/);
     const empty = await failure(query(''));
     assert.equal(empty.kind, 'request');
-    assert.equal(empty.reason, 'invalid_input');
+    assert.equal(empty.reason, 'invalid_value');
+    assert.equal(empty.field, 'authorization_code');
   });
 
   test('the key goes in and never comes out', async () => {
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(wasmBytes)).map((e) => e.name);
     assert.deepEqual(exports.filter((n) => n.startsWith('wxpay_')).sort(), [
       'wxpay_alloc', 'wxpay_client_add_platform_key', 'wxpay_client_free', 'wxpay_client_new',
-      'wxpay_finish_query', 'wxpay_free', 'wxpay_out_ptr', 'wxpay_prepare_query', 'wxpay_sign_request',
+      'wxpay_finish_call', 'wxpay_finish_query', 'wxpay_free', 'wxpay_out_ptr', 'wxpay_prepare_call',
+      'wxpay_prepare_query', 'wxpay_sign_request',
     ]);
     assert.deepEqual(Object.keys(client), []);
     const bad = (() => {

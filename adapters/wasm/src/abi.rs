@@ -311,23 +311,17 @@ pub unsafe extern "C" fn wxpay_finish_query(
     body: *const u8,
     body_len: usize,
 ) -> usize {
-    let mut state = state();
-    let result = session(&mut state, handle).and_then(|s| {
-        let status = u16::try_from(status).map_err(|_| Error::InvalidInput {
-            what: "HTTP status out of range",
-        })?;
-        // SAFETY: guaranteed by the caller.
-        let (headers, body) = unsafe { (text(headers, headers_len)?, bytes(body, body_len)) };
-        let response = Response {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        finish_with(
+            handle,
             status,
-            headers,
-            body,
-        };
-        s.finish_query(&response, host_now_secs()?)
-    });
-    answer_with(&mut state, result, |(record, request_id)| {
-        json::record(&record, request_id.as_deref())
-    })
+            (headers, headers_len),
+            (body, body_len),
+            |s, response, now| s.finish_query(response, now),
+            |(record, request_id)| json::record(&record, request_id.as_deref()),
+        )
+    }
 }
 
 /// Step one of a typed call by name (`serviceorder.create`, …; see `calls`), with its
@@ -366,6 +360,32 @@ pub unsafe extern "C" fn wxpay_finish_call(
     body: *const u8,
     body_len: usize,
 ) -> usize {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        finish_with(
+            handle,
+            status,
+            (headers, headers_len),
+            (body, body_len),
+            |s, response, now| s.finish_call(response, now),
+            |(rendered, request_id)| json::answer("result", &rendered, request_id.as_deref()),
+        )
+    }
+}
+
+/// Step two of either two-step API: the status, headers (`name: value` lines) and raw body the
+/// host received, handed to `finish` at the host's time; `ok` renders its answer.
+///
+/// # Safety
+/// `headers` and `body` point to that many readable bytes, as for [`wxpay_client_new`].
+unsafe fn finish_with<T>(
+    handle: u32,
+    status: u32,
+    (headers, headers_len): (*const u8, usize),
+    (body, body_len): (*const u8, usize),
+    finish: impl FnOnce(&mut Session<HostRandom>, &Response<'_>, i64) -> Result<T, Failure>,
+    ok: impl FnOnce(T) -> String,
+) -> usize {
     let mut state = state();
     let result = session(&mut state, handle).and_then(|s| {
         let status = u16::try_from(status).map_err(|_| Error::InvalidInput {
@@ -378,9 +398,7 @@ pub unsafe extern "C" fn wxpay_finish_call(
             headers,
             body,
         };
-        s.finish_call(&response, host_now_secs()?)
+        finish(s, &response, host_now_secs()?)
     });
-    answer_with(&mut state, result, |(rendered, request_id)| {
-        json::answer("result", &rendered, request_id.as_deref())
-    })
+    answer_with(&mut state, result, ok)
 }

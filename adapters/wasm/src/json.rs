@@ -129,6 +129,12 @@ fn request(o: &mut Object<'_>, e: &Error) {
             o.str("what", what);
             o.num("max", to_i64(*max));
         }
+        // A documented rule broken (before anything was signed): the field and the rule.
+        Error::Invalid { field, problem } => {
+            o.str("reason", "invalid_value");
+            o.str("field", field);
+            o.str("problem", &problem.to_string());
+        }
         Error::Random => o.str("reason", "random"),
         Error::Signer => o.str("reason", "signer"),
         _ => o.str("reason", "other"),
