@@ -437,6 +437,20 @@ mod tests {
     ) -> Result<(AuthorizationRecord, Option<RequestId>), Failure> {
         let now = wxpay_emulator::system_now();
         let prepared = session.prepare_query(code, demo::SERVICE_ID, now)?;
+        let (status, headers, body) = exchange(emulator, &prepared, now);
+        session.finish_query(
+            &Response {
+                status,
+                headers: &headers,
+                body: &body,
+            },
+            now,
+        )
+    }
+
+    /// What a host does with a prepared request: send it (here to the in-process emulator) and
+    /// hand back the status, the header lines and the raw body.
+    fn exchange(emulator: &Emulator, prepared: &Prepared, now: i64) -> (u16, String, Vec<u8>) {
         let request = HttpRequest {
             method: prepared.method.to_string(),
             target: prepared.target.clone(),
@@ -448,19 +462,12 @@ mod tests {
             body: prepared.body.clone().into_bytes(),
         };
         let answer = emulator.handle(&request, now);
-        let headers: String = answer
+        let headers = answer
             .headers
             .iter()
             .map(|(n, v)| format!("{n}: {v}\r\n"))
             .collect();
-        session.finish_query(
-            &Response {
-                status: answer.status,
-                headers: &headers,
-                body: &answer.body,
-            },
-            now,
-        )
+        (answer.status, headers, answer.body)
     }
 
     /// The host's part of a typed call by name.
@@ -472,27 +479,12 @@ mod tests {
     ) -> Result<(String, Option<RequestId>), Failure> {
         let now = wxpay_emulator::system_now();
         let prepared = session.prepare_call(name, args.as_bytes(), now)?;
-        let request = HttpRequest {
-            method: prepared.method.to_string(),
-            target: prepared.target.clone(),
-            headers: prepared
-                .headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), v.clone()))
-                .collect(),
-            body: prepared.body.clone().into_bytes(),
-        };
-        let answer = emulator.handle(&request, now);
-        let headers: String = answer
-            .headers
-            .iter()
-            .map(|(n, v)| format!("{n}: {v}\r\n"))
-            .collect();
+        let (status, headers, body) = exchange(emulator, &prepared, now);
         session.finish_call(
             &Response {
-                status: answer.status,
+                status,
                 headers: &headers,
-                body: &answer.body,
+                body: &body,
             },
             now,
         )
