@@ -463,7 +463,7 @@ where
     }
 }
 
-/// Everything a [`Client`](crate::client::Client) call can fail with.
+/// Everything a [`Client`] call can fail with.
 ///
 /// `T` is the transport's own error type.
 ///

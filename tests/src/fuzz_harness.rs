@@ -18,7 +18,7 @@
 //! - [`http_response`]: three bytes of settings (read sizes, body and scratch buffer sizes),
 //!   then the bytes the peer sends.
 //! - [`json_writer`], one string per line: `key\nvalue\nkey\nvalue…`.
-//! - [`certificates`] takes head lines and a `GET /v3/certificates` body, like [`verify`];
+//! - [`certificates`] takes head lines and a `GET /v3/certificates` body, like [`verify()`];
 //!   [`certificate`] a decrypted certificate (PEM or DER).
 //! - [`serviceorder_record`] and [`serviceorder_body_roundtrip`] take the raw JSON body;
 //!   [`serviceorder_callback`] head lines and a body, like [`callback`].

@@ -2,8 +2,9 @@
 //!
 //! Output contract: on success, one JSON object on stdout and exit 0. On any failure, nothing on
 //! stdout, one line on stderr, and an exit code naming the class of failure (see [`Exit`]).
-// The doc comments of the clap structs are the `--help` text, where a URL is plain text.
-#![allow(rustdoc::bare_urls)]
+// The doc comments of the clap structs are the `--help` text, where a URL or `[::1]` is plain
+// text, not a link.
+#![allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 
 use std::io::Write;
 use std::path::PathBuf;

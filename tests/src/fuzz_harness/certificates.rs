@@ -86,7 +86,7 @@ pub fn certificate(data: &[u8]) {
     }
 }
 
-/// A certificates answer (head lines and body, as [`super::verify`] takes them), checked with
+/// A certificates answer (head lines and body, as [`super::verify()`] takes them), checked with
 /// [`FUZZ_APIV3_KEY`] at [`CERTIFICATES_NOW`] against a held marker key under [`FUZZ_SERIAL`]
 /// and a rejecting one under [`REJECT_SERIAL`]. Whatever comes, nothing panics, and anything
 /// returned is verified and consistent.
