@@ -9,4 +9,6 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 # exclude each other, so not --all-features).
 RUSTDOCFLAGS="--cfg docsrs -D warnings" cargo +nightly doc --no-deps \
   -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc \
-  --features wxpay-core/rsa,wxpay-core/callback,wxpay-core/defmt,wxpay-embedded-io/defmt
+  -p wxpay-embedded-io-async -p wxpay-tokio \
+  --features wxpay-core/rsa,wxpay-core/callback,wxpay-core/defmt,wxpay-embedded-io/defmt \
+  --features wxpay-core/certificates,wxpay-core/rsa-fixed,wxpay-core/serde

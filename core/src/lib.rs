@@ -28,6 +28,7 @@ pub mod call;
 #[cfg_attr(docsrs, doc(cfg(feature = "callback")))]
 pub mod callback;
 #[cfg(feature = "certificates")]
+#[cfg_attr(docsrs, doc(cfg(feature = "certificates")))]
 pub mod certificate;
 pub mod client;
 pub mod crypto;

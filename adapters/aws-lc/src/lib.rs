@@ -154,6 +154,7 @@ impl AwsLcVerifier {
 }
 
 #[cfg(feature = "certificates")]
+#[cfg_attr(docsrs, doc(cfg(feature = "certificates")))]
 impl wxpay_core::certificate::FromRsaPublicKey for AwsLcVerifier {
     fn from_rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Result<Self, KeyError> {
         use pkcs1::der::Encode;

@@ -7,6 +7,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 pub mod rsa;
 #[cfg(feature = "rsa-fixed")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rsa-fixed")))]
 pub mod rsa_fixed;
 
 use core::fmt;
