@@ -403,6 +403,7 @@ pub fn client_error<E>(e: &wxpay_core::ClientError<E>) -> &'static str {
     match e {
         wxpay_core::ClientError::Request(_) => "request",
         wxpay_core::ClientError::Transport(_) => "transport",
+        wxpay_core::ClientError::ResponseTooLarge { .. } => "response larger than the buffer",
         wxpay_core::ClientError::Api(_) => "API error",
         wxpay_core::ClientError::Verify { .. } => "verification",
         wxpay_core::ClientError::Parse { .. } => "parse",

@@ -140,26 +140,29 @@ fn hostile_peer(reply: &'static [u8]) -> (String, thread::JoinHandle<()>) {
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware's uart_query ELF; run by .ci/firmware.sh"]
 fn firmware_fails_cleanly_on_a_hostile_stream() {
-    let cases: [(&str, &'static [u8]); 3] = [
-        ("stalled before the status line", b""),
+    // (case, peer's reply, the error class the firmware must report)
+    let cases: [(&str, &'static [u8], &str); 3] = [
+        ("stalled before the status line", b"", "FAILED: transport"),
         (
             "truncated body",
             b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{\"service_id\":\"5000",
+            "FAILED: transport",
         ),
         (
             "oversized body",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n{\"service_id\":",
+            "FAILED: response larger than the buffer",
         ),
     ];
     let elf = elf();
-    for (name, reply) in cases {
+    for (name, reply, failure) in cases {
         let (addr, peer) = hostile_peer(reply);
         let (status, output) = run_qemu(&elf, &addr);
         assert!(
             !status.success(),
             "{name}: the firmware succeeded: {output}"
         );
-        assert!(output.contains("FAILED: transport"), "{name}: {output}");
+        assert!(output.contains(failure), "{name}: {output}");
         assert!(!output.lines().any(|l| l == "OK"), "{name}: {output}");
         peer.join().expect("peer thread");
     }
