@@ -691,17 +691,10 @@ mod tests {
     use std::prelude::rust_2024::*;
     use std::string::String;
 
-    /// The shared vectors: `tests/vectors/` once they move into the repository, else the
-    /// shared directory beside the worktree.
+    /// The signing vectors, kept in the repository (`tests/vectors/`).
     fn vectors() -> serde_json::Value {
-        let dir = env!("CARGO_MANIFEST_DIR");
-        let text = [
-            format!("{dir}/../tests/vectors/vectors.json"),
-            format!("{dir}/../../shared/vectors/vectors.json"),
-        ]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .expect("vectors.json in tests/vectors or ../shared/vectors");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/vectors.json");
+        let text = std::fs::read_to_string(path).expect("tests/vectors/vectors.json");
         serde_json::from_str(&text).expect("vectors.json is JSON")
     }
 
