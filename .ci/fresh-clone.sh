@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # A fresh `git clone` of this repository (HEAD, committed files only) in a temp dir with nothing
 # beside it (no ../shared), then the README's test command there. Proves the tests are
-# self-contained; then the README's main command. The build reuses this checkout's target dir (CARGO_TARGET_DIR) to save time.
+# self-contained; then the README's main command. It builds in a target dir of its own
+# (target/fresh-clone): cargo names workspace artifacts by their path relative to the
+# workspace, so a shared dir would hand this checkout test binaries whose CARGO_MANIFEST_DIR
+# points into the deleted clone.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}/fresh-clone
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git clone -q "$repo" "$tmp/wxpay"
