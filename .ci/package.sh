@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # earlier unpacking of the same version, so a second run would verify against the stale
 # first one (seen with cargo 1.95): remove them first.
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-*
-cargo package -p wxpay-core -p wxpay-ureq -p wxpay-embedded-io -p wxpay-aws-lc \
+cargo package -p wxpay-core -p wxpay-aws-lc -p wxpay-ureq -p wxpay-embedded-io \
   -p wxpay-embedded-io-async -p wxpay-tokio
 for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc wxpay-embedded-io-async wxpay-tokio; do
   files=$(cargo package -q -l --allow-dirty -p "$crate")
