@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # cargo unpacks those sibling packages under $CARGO_HOME/registry/src/-<hash>/ and reuses an
 # earlier unpacking of the same version, so a second run would verify against the stale
 # first one (seen with cargo 1.95): remove them first.
-rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-*
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-* "${CARGO_TARGET_DIR:-target}/package"
 cargo package -p wxpay-core -p wxpay-aws-lc -p wxpay-ureq -p wxpay-embedded-io \
   -p wxpay-embedded-io-async -p wxpay-tokio
 for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc wxpay-embedded-io-async wxpay-tokio; do
