@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 # earlier unpacking of the same version, so a second run would verify against the stale
 # first one (seen with cargo 1.95): remove them first.
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/wxpay-* "${CARGO_TARGET_DIR:-target}/package"
+# Verification builds the sibling packages as registry crates, which cargo never rebuilds for
+# the same version: drop earlier builds of wxpay-* so this run verifies against this tree.
+rm -rf "${CARGO_TARGET_DIR:-target}"/debug/.fingerprint/wxpay-* \
+  "${CARGO_TARGET_DIR:-target}"/debug/deps/libwxpay_* "${CARGO_TARGET_DIR:-target}"/debug/deps/wxpay_*
 cargo package -p wxpay-core -p wxpay-aws-lc -p wxpay-ureq -p wxpay-embedded-io \
   -p wxpay-embedded-io-async -p wxpay-tokio
 for crate in wxpay-core wxpay-ureq wxpay-embedded-io wxpay-aws-lc wxpay-embedded-io-async wxpay-tokio; do
