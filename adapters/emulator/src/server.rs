@@ -300,11 +300,20 @@ pub fn write_response(
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    out.write_all(head.as_bytes())?;
+    // Head and body leave in one write: on a `TCP_NODELAY` socket two writes are two segments,
+    // and the client wakes up twice for one answer.
+    let mut wire = head.into_bytes();
     match response.wire {
-        Wire::Normal => out.write_all(body)?,
-        Wire::Truncated => out.write_all(&body[..body.len() / 2])?,
+        Wire::Normal => {
+            wire.extend_from_slice(body);
+            out.write_all(&wire)?;
+        }
+        Wire::Truncated => {
+            wire.extend_from_slice(&body[..body.len() / 2]);
+            out.write_all(&wire)?;
+        }
         Wire::ChunkedSplitUtf8 => {
+            out.write_all(&wire)?;
             // Split one byte into the first multi-byte character past the middle.
             let middle = body.len() / 2;
             let split = (middle..body.len())
