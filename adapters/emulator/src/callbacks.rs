@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use base64ct::{Base64, Encoding};
 use wxpay_core::callback;
+use wxpay_core::model::text;
 use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
-use crate::handlers::{beijing_rfc3339, random_alnum};
+use crate::handlers::{beijing_rfc3339, random_alnum, render};
 use crate::{Emulator, StoredRecord, lock};
 
 /// One callback as it goes on the wire.
@@ -61,16 +62,18 @@ impl Emulator {
             "{:04}{:02}{:02}{:02}{:02}{:02}",
             at.year, at.month, at.day, at.hour, at.minute, at.second
         );
-        let payload = serde_json::json!({
-            "appid": record.appid,
-            "mchid": self.mchid,
-            "service_id": record.service_id,
-            "openid": record.openid,
-            "user_service_status": status,
-            "openorclose_time": compact,
-            "authorization_code": record.authorization_code,
-        })
-        .to_string();
+        // Stored records come from validated requests; a value that does not fit its declared
+        // capacity is never sent cut: no callback is sent.
+        let Ok(event) = user_service_event(&self.mchid, record, status, &compact) else {
+            return;
+        };
+        let rendered = render(&event);
+        let Ok(payload) = String::from_utf8(rendered.body) else {
+            return;
+        };
+        if rendered.status != 200 {
+            return;
+        }
         // Open events carry empty associated data, close events "payscore": both occur.
         let associated_data = if event_type == callback::USER_OPEN_SERVICE {
             ""
@@ -196,6 +199,30 @@ fn deliver(url: &str, message: &CallbackMessage) {
         let mut reply = Vec::new();
         let _ = stream.read_to_end(&mut reply);
     }
+}
+
+/// The payload of a `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE` event, as declared
+/// ([`callback::UserServiceEvent`]).
+fn user_service_event(
+    mchid: &str,
+    record: &StoredRecord,
+    status: &str,
+    openorclose_time: &str,
+) -> Result<callback::UserServiceEvent, wxpay_core::Error> {
+    Ok(callback::UserServiceEvent {
+        appid: Some(text("appid", &record.appid)?),
+        mchid: Some(text("mchid", mchid)?),
+        service_id: Some(text("service_id", &record.service_id)?),
+        openid: record
+            .openid
+            .as_deref()
+            .map(|v| text("openid", v))
+            .transpose()?,
+        user_service_status: Some(text("user_service_status", status)?),
+        openorclose_time: Some(text("openorclose_time", openorclose_time)?),
+        authorization_code: Some(text("authorization_code", &record.authorization_code)?),
+        out_request_no: None,
+    })
 }
 
 #[cfg(test)]

@@ -78,7 +78,18 @@ impl Emulator {
         record.service_id = service_id.to_owned();
         code.clone_into(&mut record.authorization_code);
         match fault {
-            Fault::OversizeField => record.openid = Some("o".repeat(129)),
+            // One byte past `openid`'s declared capacity (string(128)): the declared record
+            // cannot hold it, so it is spliced into the rendered text as the member before
+            // all others (the rendered object always has `service_id`, so a comma follows).
+            Fault::OversizeField => {
+                record.openid = None;
+                let mut answer = self.record_answer(&record);
+                let oversize = format!(r#"{{"openid":"{}","#, "o".repeat(129));
+                if answer.status == 200 && answer.body.first() == Some(&b'{') {
+                    answer.body.splice(..1, oversize.into_bytes());
+                }
+                return answer;
+            }
             // A multi-byte character near the middle of the body, where the chunk splits.
             Fault::ChunkedSplitUtf8 => {
                 record.notify_url = Some("https://商户.example.com/支付分/通知/回调".to_owned());
@@ -101,7 +112,7 @@ impl Emulator {
             }
             _ => {}
         }
-        Answer::json(200, self.record_json(&record))
+        self.record_answer(&record)
     }
 }
 
@@ -117,5 +128,29 @@ mod tests {
         assert_eq!(Fault::from_name("bad-signature"), Some(Fault::BadSignature));
         assert_eq!(Fault::from_name("delay-2"), Some(Fault::Delay(2)));
         assert_eq!(Fault::from_name("nope"), None);
+    }
+
+    #[test]
+    fn records_are_rendered_by_their_declaration() {
+        use wxpay_core::ParseError;
+        use wxpay_core::api::permissions::AuthorizationRecord;
+        let emulator = Emulator::demo();
+        let code = demo::AUTHORIZATION_CODE;
+        let plain = emulator.fault_record(Fault::BadSignature, code, demo::SERVICE_ID);
+        let record = AuthorizationRecord::from_json(&plain.body).expect("the record parses");
+        assert_eq!(record.authorization_code.as_deref(), Some(code));
+        assert_eq!(record.mchid.as_str(), demo::MCHID);
+        // OVERSIZE_FIELD: valid JSON, one byte past the declared capacity, refused by name.
+        let oversize = emulator.fault_record(Fault::OversizeField, code, demo::SERVICE_ID);
+        let json: serde_json::Value = serde_json::from_slice(&oversize.body).expect("JSON");
+        assert_eq!(json["openid"].as_str().map(str::len), Some(129));
+        assert_eq!(json["authorization_code"], code);
+        assert_eq!(
+            AuthorizationRecord::from_json(&oversize.body),
+            Err(ParseError::FieldTooLong {
+                field: "openid",
+                max: 128
+            })
+        );
     }
 }

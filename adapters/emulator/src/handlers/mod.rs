@@ -46,6 +46,24 @@ impl Answer {
     }
 }
 
+/// A record rendered by its declaration.
+pub(crate) fn render<R: wxpay_core::model::Record>(record: &R) -> Answer {
+    let mut size = 4096;
+    loop {
+        let mut buf = vec![0u8; size];
+        match record.write_json(&mut buf) {
+            Ok(json) => {
+                return Answer {
+                    status: 200,
+                    body: json.as_bytes().to_vec(),
+                };
+            }
+            Err(wxpay_core::Error::BufferTooSmall { needed }) if needed > size => size = needed,
+            Err(e) => return Answer::error(500, "SYSTEM_ERROR", &e.to_string()),
+        }
+    }
+}
+
 /// `now` as RFC 3339 in Beijing time, as the API writes times.
 pub(crate) fn beijing_rfc3339(now: i64) -> String {
     DateTime::from_unix_seconds(now, BEIJING_OFFSET_MINUTES).to_string()

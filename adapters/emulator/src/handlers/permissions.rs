@@ -3,7 +3,12 @@
 
 use wxpay_core::callback;
 
-use super::{Answer, ApiCall, beijing_rfc3339, random_alnum};
+use wxpay_core::api::permissions::{AuthorizationRecord, AuthorizationState};
+use wxpay_core::error::Problem;
+use wxpay_core::model::text;
+use wxpay_core::time::Timestamp;
+
+use super::{Answer, ApiCall, beijing_rfc3339, random_alnum, render};
 use crate::router::decode;
 use crate::{Emulator, Fault, StoredRecord, demo, read, system_now, write};
 
@@ -151,7 +156,7 @@ impl Emulator {
 
     fn query_by_openid(&self, openid: &str, appid: &str, service_id: &str) -> Answer {
         match self.find_by_openid(openid, appid, service_id) {
-            Some(record) => Answer::json(200, self.record_json(&record)),
+            Some(record) => self.record_answer(&record),
             None => Answer::error(
                 404,
                 "ORDER_NOT_EXIST",
@@ -276,9 +281,7 @@ impl Emulator {
 
     fn query_by_code(&self, code: &str, service_id: &str) -> Answer {
         match read(&self.records).get(code) {
-            Some(record) if record.service_id == service_id => {
-                Answer::json(200, self.record_json(record))
-            }
+            Some(record) if record.service_id == service_id => self.record_answer(record),
             _ => Answer::error(
                 404,
                 "ORDER_NOT_EXIST",
@@ -287,38 +290,59 @@ impl Emulator {
         }
     }
 
-    /// The record JSON, with fields the API omits left out.
-    pub(crate) fn record_json(&self, record: &StoredRecord) -> serde_json::Value {
-        let mut json = serde_json::Map::new();
-        json.insert("service_id".into(), record.service_id.clone().into());
-        json.insert("appid".into(), record.appid.clone().into());
-        json.insert("mchid".into(), self.mchid.clone().into());
-        if let Some(openid) = &record.openid {
-            json.insert("openid".into(), openid.clone().into());
+    /// The record as the API answers it, rendered by its declaration
+    /// ([`AuthorizationRecord`]), with fields the API omits left out. A stored value its
+    /// declared capacity refuses is a 500 naming the field (faults that must send such a value
+    /// splice it into the rendered text instead: [`Emulator::fault_record`]).
+    pub(crate) fn record_answer(&self, record: &StoredRecord) -> Answer {
+        match self.declared_record(record) {
+            Ok(declared) => render(&declared),
+            Err(e) => Answer::error(500, "SYSTEM_ERROR", &e.to_string()),
         }
-        json.insert(
-            "authorization_code".into(),
-            record.authorization_code.clone().into(),
-        );
-        json.insert(
-            "authorization_state".into(),
-            record.authorization_state.clone().into(),
-        );
-        for (key, value) in [
-            ("notify_url", &record.notify_url),
-            (
+    }
+
+    fn declared_record(
+        &self,
+        record: &StoredRecord,
+    ) -> Result<AuthorizationRecord, wxpay_core::Error> {
+        fn time(field: &'static str, value: &str) -> Result<Timestamp, wxpay_core::Error> {
+            Timestamp::new(text(field, value)?).ok_or(wxpay_core::Error::Invalid {
+                field,
+                problem: Problem::Time { format: "RFC 3339" },
+            })
+        }
+        let opt_time = |field, value: &Option<String>| value.as_deref().map(|v| time(field, v));
+        Ok(AuthorizationRecord {
+            service_id: text("service_id", &record.service_id)?,
+            appid: text("appid", &record.appid)?,
+            mchid: text("mchid", &self.mchid)?,
+            openid: record
+                .openid
+                .as_deref()
+                .map(|v| text("openid", v))
+                .transpose()?,
+            authorization_code: Some(text("authorization_code", &record.authorization_code)?),
+            authorization_state: Some(AuthorizationState::from_text(text(
+                "authorization_state",
+                &record.authorization_state,
+            )?)),
+            notify_url: record
+                .notify_url
+                .as_deref()
+                .map(|v| text("notify_url", v))
+                .transpose()?,
+            cancel_authorization_time: opt_time(
                 "cancel_authorization_time",
                 &record.cancel_authorization_time,
-            ),
-            (
+            )
+            .transpose()?,
+            authorization_success_time: opt_time(
                 "authorization_success_time",
                 &record.authorization_success_time,
-            ),
-        ] {
-            if let Some(value) = value {
-                json.insert(key.into(), value.clone().into());
-            }
-        }
-        serde_json::Value::Object(json)
+            )
+            .transpose()?,
+            user_risk_level: None,
+            risk_level_version: None,
+        })
     }
 }

@@ -51,7 +51,7 @@ use wxpay_core::heapless;
 use wxpay_core::model::{Record, text};
 use wxpay_core::time::{BEIJING_OFFSET_MINUTES, DateTime};
 
-use super::{Answer, ApiCall, random_alnum};
+use super::{Answer, ApiCall, random_alnum, render};
 use crate::router::decode;
 use crate::{Emulator, Fault, lock};
 
@@ -175,24 +175,6 @@ fn parse_body<R: Record>(body: &[u8]) -> Outcome<R> {
     let parsed = R::from_json_strict(body).map_err(OrderRefusal::param)?;
     parsed.validate().map_err(OrderRefusal::param)?;
     Ok(parsed)
-}
-
-/// A record rendered by its declaration.
-fn render<R: Record>(record: &R) -> Answer {
-    let mut size = 4096;
-    loop {
-        let mut buf = vec![0u8; size];
-        match record.write_json(&mut buf) {
-            Ok(json) => {
-                return Answer {
-                    status: 200,
-                    body: json.as_bytes().to_vec(),
-                };
-            }
-            Err(wxpay_core::Error::BufferTooSmall { needed }) if needed > size => size = needed,
-            Err(e) => return Answer::error(500, "SYSTEM_ERROR", &e.to_string()),
-        }
-    }
 }
 
 /// Fee item names are unique in an order.
