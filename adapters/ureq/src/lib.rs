@@ -241,6 +241,17 @@ impl Resolver for PooledResolver {
 /// RSA-4096 PKCS#8 PEM is about 3.3 kB.
 pub const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
 
+/// Largest response head (status line and headers) accepted: a larger one is an error.
+pub const MAX_RESPONSE_HEAD_BYTES: usize = 64 * 1024;
+
+/// ureq's read buffer: the response head must fit whole, so one past the limit is detected as
+/// too large (not as a stalled read). ureq's default is 128 KiB, zeroed on the first request:
+/// every `wxpay` process paid for pages it never used.
+const INPUT_BUFFER_BYTES: usize = MAX_RESPONSE_HEAD_BYTES + 1024;
+
+/// ureq's write buffer: a request head (under 2 KiB) fits; bodies stream through it in pieces.
+const OUTPUT_BUFFER_BYTES: usize = 16 * 1024;
+
 /// True for the hosts plain `http://` may go to: `localhost`, 127.0.0.0/8 and `[::1]`.
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -345,6 +356,9 @@ fn agent(timeouts: Timeouts, proxy: Option<ureq::Proxy>) -> Agent {
         .timeout_recv_body(Some(timeouts.read))
         .timeout_global(Some(timeouts.overall))
         .max_redirects(0)
+        .max_response_header_size(MAX_RESPONSE_HEAD_BYTES)
+        .input_buffer_size(INPUT_BUFFER_BYTES)
+        .output_buffer_size(OUTPUT_BUFFER_BYTES)
         .proxy(proxy)
         .user_agent(USER_AGENT)
         .tls_config(tls_config())
@@ -641,6 +655,83 @@ mod tests {
         let result = transport.execute(&request, &mut body);
         let len = result.as_ref().map_or(0, |h| h.body_len);
         (result, body.get(..len).unwrap_or_default().to_vec())
+    }
+
+    /// A `200` whose head is `len` bytes long (padded with one header), with body `{}`.
+    fn answer_with_head_of(len: usize) -> &'static [u8] {
+        let fixed = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: \r\n\r\n".len();
+        let pad = "a".repeat(len - fixed);
+        let text = format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: {pad}\r\n\r\n{{}}");
+        Box::leak(text.into_bytes().into_boxed_slice())
+    }
+
+    #[test]
+    fn response_heads_up_to_the_limit() {
+        #[rustfmt::skip]
+        let cases: &[(usize, bool)] = &[
+            (1_000,                       true),
+            (MAX_RESPONSE_HEAD_BYTES,     true),
+            (MAX_RESPONSE_HEAD_BYTES + 1, false),
+            (INPUT_BUFFER_BYTES + 4096,   false),
+        ];
+        for (len, ok) in cases {
+            let (base, server) = raw_server(answer_with_head_of(*len));
+            let (result, body) = get(&format!("http://{base}"));
+            server.join().expect("server");
+            match (ok, result) {
+                (true, Ok(head)) => assert_eq!((head.status, &body[..]), (200, &b"{}"[..])),
+                (false, Err(e)) => assert!(e.to_string().contains("header"), "{len}: {e}"),
+                (_, other) => panic!("{len}: {other:?}"),
+            }
+        }
+    }
+
+    /// A request body far larger than the write buffer arrives whole.
+    #[test]
+    fn request_bodies_stream_through_the_write_buffer() {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accepts");
+            let mut reader = std::io::BufReader::new(stream);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("head");
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().expect("length");
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).expect("body");
+            let mut stream = reader.into_inner();
+            stream
+                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                .expect("answers");
+            body
+        });
+        let sent: Vec<u8> = (0..5 * OUTPUT_BUFFER_BYTES + 7)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let request = Request {
+            method: wxpay_core::Method::Post,
+            target: "/v3/x",
+            authorization: "WECHATPAY2-SHA256-RSA2048 bogus",
+            user_agent: USER_AGENT,
+            wechatpay_serial: None,
+            body: &sent,
+        };
+        let mut transport = UreqTransport::new(
+            &format!("http://127.0.0.1:{port}"),
+            Timeouts::all(Duration::from_secs(30)),
+        );
+        let head = transport.execute(&request, &mut [0u8; 16]).expect("sends");
+        assert_eq!(head.status, 204);
+        assert_eq!(server.join().expect("server"), sent);
     }
 
     #[test]
