@@ -3,13 +3,17 @@
 # client (bench/node/query.mjs), against the same loopback emulator (`wxpay sandbox`), in one run.
 #
 #   cargo build --release -p wxpay-cli && (cd bench/node && npm ci)
+#   apt-get install -y hyperfine     # optional: exact wall times (see below)
 #   bash bench/cli-wall.sh            # RUNS=21 by default; WXPAY=path/to/wxpay to override
 #
 # The server is `$SANDBOX sandbox` (default: the same binary), so two CLI builds can be timed
-# against one server. Each run is timed with bash's EPOCHREALTIME (wall) and /usr/bin/time
-# (CPU time, maximum resident set size); the runs alternate wxpay, node, wxpay, node... so
-# both see the same load. Prints the medians. On a loaded machine, wall time is mostly waiting
-# for a CPU; the CPU time is what the process itself costs.
+# against one server. Wall time: with hyperfine installed, `hyperfine -N` (no shell between it
+# and the process; 3 warm-up runs, then RUNS timed runs of each client, its median);
+# without it, bash's EPOCHREALTIME around `/usr/bin/time`, which adds that program's own start
+# (about 1 ms here). CPU time and maximum resident set size always come from `/usr/bin/time`
+# (10 ms steps for CPU); those runs alternate wxpay, node, wxpay, node... so both see the same
+# load, and each checks that the record was printed. Prints the medians. On a loaded machine,
+# wall time is mostly waiting for a CPU; the CPU time is what the process itself costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-21}
@@ -19,6 +23,7 @@ SANDBOX=${SANDBOX:-$WXPAY}
 [ -d bench/node/node_modules/wechatpay-axios-plugin ] || { echo "cli-wall: run npm ci in bench/node first" >&2; exit 2; }
 
 work=$(mktemp -d)
+mkdir -m 700 "$work/keys"
 "$SANDBOX" sandbox --listen 127.0.0.1:0 --keys-dir "$work/keys" >"$work/sandbox.env" 2>"$work/sandbox.err" &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null; rm -rf "$work"' EXIT
@@ -63,12 +68,29 @@ for _ in $(seq "$RUNS"); do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+wall_by="EPOCHREALTIME around /usr/bin/time"
+cpu_by=""
 w=$(median <"$work/wxpay.ms"); n=$(median <"$work/node.ms")
+if command -v hyperfine >/dev/null; then
+  wall_by="hyperfine -N, 3 warm-up runs"
+  (export BENCH_QUERIES=1 BENCH_WARMUPS=0 BENCH_SIGNS=0 BENCH_SIGN_MESSAGE=x \
+     WXPAY_AUTHORIZATION_CODE=$code WXPAY_SERVICE_ID=$service
+   hyperfine -N --style none -w 3 -r "$RUNS" --export-json "$work/hyperfine.json" \
+     "$WXPAY permissions get --authorization-code $code --service-id $service" \
+     "node bench/node/query.mjs" >/dev/null)
+  read -r w n wc nc < <(python3 -c 'import json,sys
+r=json.load(open(sys.argv[1]))["results"]
+print(" ".join(["%.3f" % (x["median"] * 1000) for x in r]
+               + ["%.2f" % ((x["user"] + x["system"]) * 1000) for x in r]))' "$work/hyperfine.json")
+  cpu_by="mean user + sys, hyperfine"
+else
+  wc=$(cut -d' ' -f3 "$work/wxpay" | median); nc=$(cut -d' ' -f3 "$work/node" | median)
+  cpu_by="median user + sys, /usr/bin/time, 10 ms steps"
+fi
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 wr=$(cut -d' ' -f2 "$work/wxpay" | median); nr=$(cut -d' ' -f2 "$work/node" | median)
-wc=$(cut -d' ' -f3 "$work/wxpay" | median); nc=$(cut -d' ' -f3 "$work/node" | median)
-echo "cli-wall: $RUNS runs each, alternating; load average before: $load_before, after: $load"
-echo "| client (one query per process, loopback emulator) | wall, median | CPU (user + sys), median | max RSS, median |"
+echo "cli-wall: $RUNS runs each; wall time by $wall_by; load average before: $load_before, after: $load"
+echo "| client (one query per process, loopback emulator) | wall, median | CPU ($cpu_by) | max RSS, median |"
 echo "|---|---|---|---|"
 printf '| wxpay CLI (%s) | %s ms | %s ms | %.1f MiB |\n' "$WXPAY" "$w" "$wc" "$(echo "$wr / 1024" | bc -l)"
 printf '| Node reference client (bench/node/query.mjs, 1 query) | %s ms | %s ms | %.1f MiB |\n' "$n" "$nc" "$(echo "$nr / 1024" | bc -l)"
