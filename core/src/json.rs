@@ -23,6 +23,11 @@ const MAX_KEY_LEN: usize = 48;
 #[derive(Debug)]
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    /// The longest prefix of `bytes` that is valid UTF-8 (all of it, for a valid text),
+    /// checked once: strings are sliced from it, so each run of text is not validated again.
+    /// A run that reaches past it is a syntax error at the run's start, exactly where
+    /// validating the run alone would have failed.
+    text: &'a str,
     pos: usize,
     /// Refuse unknown members instead of skipping them (request bodies a user typed).
     strict: bool,
@@ -91,8 +96,16 @@ impl Sink for Discard {
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
+        let text = match str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => bytes
+                .get(..e.valid_up_to())
+                .and_then(|valid| str::from_utf8(valid).ok())
+                .unwrap_or_default(),
+        };
         Reader {
             bytes,
+            text,
             pos: 0,
             strict: false,
             key_at: 0,
@@ -340,9 +353,8 @@ impl<'a> Reader<'a> {
             }
         })?;
         let text = self
-            .bytes
+            .text
             .get(start..self.pos)
-            .and_then(|t| str::from_utf8(t).ok())
             .ok_or(ParseError::WrongType { field })?;
         text.parse::<i64>()
             .map_err(|_| ParseError::WrongType { field })
@@ -367,9 +379,8 @@ impl<'a> Reader<'a> {
                 e
             }
         })?;
-        self.bytes
+        self.text
             .get(start..self.pos)
-            .and_then(|t| str::from_utf8(t).ok())
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or(ParseError::WrongType { field })
     }
@@ -559,15 +570,10 @@ impl<'a> Reader<'a> {
         loop {
             let run_start = self.pos;
             // One pass over the plain run up to the next quote, backslash or control byte.
-            let rest = self.bytes.get(run_start..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            self.pos += plain_run(self.bytes.get(run_start..).unwrap_or_default());
             let run = self
-                .bytes
+                .text
                 .get(run_start..self.pos)
-                .and_then(|r| str::from_utf8(r).ok())
                 .ok_or(ParseError::Syntax { offset: run_start })?;
             if fits && !run.is_empty() {
                 fits = sink.push(run);
@@ -626,6 +632,41 @@ impl<'a> Reader<'a> {
         };
         Ok(simple)
     }
+}
+
+/// Ends a plain run of string text: `"`, `\\` or a control byte.
+fn is_stop(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// Length of the plain run at the start of `rest`: the bytes before the first [`is_stop`]
+/// byte (all of `rest` if there is none). Eight bytes a step: in each word, a byte equal to
+/// `"` or `\\`, or below 0x20, gets its high bit set by the usual "has zero / has less"
+/// arithmetic. A borrow can flag a byte after a true hit, never before one, so the lowest
+/// flagged byte is exact. Bytes of 0x80 and above are never flagged.
+fn plain_run(rest: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = rest.chunks_exact(8);
+    let mut len = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if hits != 0 {
+            // trailing_zeros / 8 is at most 7.
+            return len + (hits.trailing_zeros() / 8) as usize;
+        }
+        len += 8;
+    }
+    let tail = words.remainder();
+    len + tail.iter().position(|&b| is_stop(b)).unwrap_or(tail.len())
 }
 
 /// Writes JSON into a caller buffer: objects, arrays, strings, integers and booleans, nested
@@ -838,8 +879,12 @@ mod tests {
     use std::prelude::rust_2024::*;
 
     fn one_string(json: &str) -> Result<String<64>, ParseError> {
+        one_string_bytes(json.as_bytes())
+    }
+
+    fn one_string_bytes(json: &[u8]) -> Result<String<64>, ParseError> {
         let mut out = None;
-        Reader::object(json.as_bytes(), |key, r| {
+        Reader::object(json, |key, r| {
             if key == "s" {
                 out = Some(r.read_str::<64>("s")?);
                 Ok(())
@@ -900,6 +945,45 @@ mod tests {
             Reader::object(invalid_utf8, |_, r| r.skip_value()),
             Err(ParseError::Syntax { offset: 6 })
         ));
+    }
+
+    /// The word-at-a-time scan finds exactly the first stop byte: every byte value at every
+    /// position of runs up to three words long, after ASCII or non-ASCII filler.
+    #[test]
+    fn plain_run_matches_the_bytewise_scan() {
+        for filler in [b'a', 0xC3, 0xFF, 0x7F, 0x20, 0x80] {
+            for len in 0..26 {
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut run = std::vec![filler; len];
+                        run[at] = b;
+                        let want = run.iter().position(|&c| is_stop(c)).unwrap_or(len);
+                        assert_eq!(plain_run(&run), want, "{filler} {len} {at} {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes that are not UTF-8: the text is validated once, and the error is where
+    /// validating the run of text alone would put it (the run's start).
+    #[test]
+    fn invalid_utf8_anywhere() {
+        #[rustfmt::skip]
+        let cases: &[(&[u8], Result<&str, ParseError>)] = &[
+            (b"{\"s\":\"ab\xffc\"}",          Err(ParseError::Syntax { offset: 6 })),
+            (b"{\"s\":\"a\\n\xff\"}",         Err(ParseError::Syntax { offset: 9 })),
+            (b"{\"s\":\"\xc3\"}",             Err(ParseError::Syntax { offset: 6 })),
+            (b"{\"s\":\"\xc3\xa9\"}",          Ok("\u{e9}")),
+            (b"{\"t\":\"\xff\",\"s\":\"x\"}",    Err(ParseError::Syntax { offset: 6 })),
+            (b"{\"\xff\":1,\"s\":\"x\"}",       Err(ParseError::Syntax { offset: 2 })),
+            (b"{\"s\":\"x\"}\xff",             Err(ParseError::Syntax { offset: 9 })),
+            (b"{\"s\":\"x\",\"n\":1\xff}",       Err(ParseError::Syntax { offset: 14 })),
+        ];
+        for (json, want) in cases {
+            let got = one_string_bytes(json);
+            assert_eq!(got.as_deref(), want.as_deref(), "{json:?}");
+        }
     }
 
     #[test]
