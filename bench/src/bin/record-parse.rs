@@ -1,7 +1,8 @@
 //! Parses the demo authorization record N times (argument, default 100,000): a fixed workload
 //! for counting instructions, which load on a shared machine does not move.
 //!
-//! `cargo build --release -p wxpay-bench --bin record-parse`, then
+//! `cargo build --profile bench -p wxpay-bench --bin record-parse` (the profile `ratios` runs:
+//! no LTO, unlike `release`), then
 //! `valgrind --tool=cachegrind --cache-sim=no target/release/record-parse 1000` and again with
 //! `11000`: the difference over 10,000 is the instructions per parse (BENCHMARKS.md, issue 11).
 #![allow(clippy::print_stdout)]
