@@ -507,18 +507,19 @@ fn run_client<S: wxpay_core::Signer, const N: usize>(
 
     let calls = before(&mut client, &meter, body);
 
+    // The answer is parsed where it lives (`call_into`), never moved through `Result`s.
+    let mut record = <AuthorizationRecord as wxpay_core::model::Value>::placeholder();
     meter.mark(Event::Start);
-    let record = QueryByCode::new(
+    let outcome = QueryByCode::new(
         core::hint::black_box(params::AUTHORIZATION_CODE),
         params::SERVICE_ID,
     )
     .map_err(ClientError::Request)
-    .and_then(|query| client.call(&query, body));
+    .and_then(|query| client.call_into(&query, body, &mut record));
     meter.mark(Event::End);
-    let record = match record {
-        Ok(record) => record,
-        Err(e) => fail(client_error(&e)),
-    };
+    if let Err(e) = outcome {
+        fail(client_error(&e))
+    }
     let matched = client.transport_mut().inner.stream_mut().request_matched();
     report(
         variant,
