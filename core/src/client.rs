@@ -62,13 +62,24 @@ pub fn check_response<'b, V: Verifier, const K: usize, E>(
     body: &'b [u8],
     now: i64,
 ) -> Result<VerifiedResponse<'b>, ClientError<E>> {
+    check_head(platform_keys, &head, body, now)
+}
+
+/// [`check_response`] with the head borrowed: the client's own calls keep the head (about
+/// 700 bytes) where the transport wrote it instead of moving it once more on the stack.
+fn check_head<'b, V: Verifier, const K: usize, E>(
+    platform_keys: &PlatformKeys<V, K>,
+    head: &ResponseHead,
+    body: &'b [u8],
+    now: i64,
+) -> Result<VerifiedResponse<'b>, ClientError<E>> {
     let verified = verify::verify_response(platform_keys, &head.headers, body, now);
     if !(200..300).contains(&head.status) {
         let mut error = ApiError::from_response(head.status, &head.headers, body);
         error.signature_verified = head.headers.has_signature_headers() && verified.is_ok();
         return Err(ClientError::Api(error));
     }
-    let request_id = head.headers.request_id;
+    let request_id = head.headers.request_id.clone();
     if let Err(error) = verified {
         return Err(ClientError::Verify { error, request_id });
     }
@@ -336,7 +347,7 @@ where
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
         let (head, now) = self.exchange(method, target, body, response_body)?;
         let received = response_body.get(..head.body_len).unwrap_or_default();
-        check_response(&self.platform_keys, head, received, now)
+        check_head(&self.platform_keys, &head, received, now)
     }
 
     /// Signs and sends one request and returns the answer's head **unverified**, with the
