@@ -54,11 +54,12 @@ struct Truncating<'s> {
 impl Sink for Truncating<'_> {
     fn push(&mut self, s: &str) -> bool {
         if !self.truncated && self.out.push_str(s).is_err() {
-            for c in s.chars() {
-                if self.out.push(c).is_err() {
-                    break;
-                }
+            // The longest prefix of whole characters that fits (0 is always a boundary).
+            let mut cut = (self.out.capacity() - self.out.len()).min(s.len());
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
             }
+            let _ = self.out.push_str(s.get(..cut).unwrap_or_default());
             self.truncated = true;
         }
         true
@@ -861,6 +862,35 @@ mod tests {
             }
         })?;
         required(out, "s")
+    }
+
+    /// `read_str_truncating` keeps the longest prefix of whole characters that fits, whether
+    /// the cut falls in a plain run or on an escaped character, and says whether it cut.
+    #[test]
+    fn truncating_keeps_whole_characters() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, bool)] = &[
+            (r#""abc""#,            "abc",  false),
+            (r#""abcd""#,           "abcd", false),
+            (r#""abcde""#,          "abcd", true),
+            (r#""ab中""#,           "ab",   true),
+            (r#""a中""#,            "a中",  false),
+            (r#""a中b""#,           "a中",  true),
+            (r#""ab\u4e2d""#,       "ab",   true),
+            (r#""a\u4e2dbc""#,      "a中",  true),
+            (r#""\u4e2d\u4e2d""#,   "中",   true),
+            (r#""😀""#,             "😀",   false),
+            (r#""x😀""#,            "x",    true),
+        ];
+        for (json, want, cut) in cases {
+            let mut r = Reader::new(json.as_bytes());
+            let got = r.read_str_truncating::<4>("s");
+            assert_eq!(
+                got.as_ref().map(|(s, c)| (s.as_str(), *c)),
+                Ok((*want, *cut)),
+                "{json}"
+            );
+        }
     }
 
     #[test]
