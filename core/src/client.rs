@@ -462,19 +462,21 @@ where
         let mut scratch = RequestScratch::new();
         let request = self.prepare(method, target, body, &mut scratch)?;
         let capacity = response_body.len();
-        let head = self
-            .transport
-            .execute(&request, response_body)
-            .await
-            .map_err(|e| {
-                if T::body_too_large(&e) {
+        // As `send`: the head is checked where the transport returned it, not moved on.
+        let executed = self.transport.execute(&request, response_body).await;
+        let head = match executed {
+            Ok(ref head) => head,
+            Err(e) => {
+                return Err(if T::body_too_large(&e) {
                     ClientError::ResponseTooLarge { capacity }
                 } else {
                     ClientError::Transport(e)
-                }
-            })?;
+                });
+            }
+        };
+        let now = self.clock.unix_seconds();
         let received = response_body.get(..head.body_len).unwrap_or_default();
-        self.finish(head, received)
+        check_head(&self.platform_keys, head, received, now)
     }
 
     /// [`Client::call`] over an [`AsyncTransport`].
