@@ -104,7 +104,11 @@ def build():
             cmd += ["--features", ",".join(features)]
         for b in bins:
             cmd += ["--bin", b]
-        run(cmd, cwd=HERE)
+        # The ELFs are read from firmware/target: a CARGO_TARGET_DIR from the environment
+        # (the workspace's build setups export one) would put the builds elsewhere and leave
+        # stale or missing files here.
+        env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+        run(cmd, cwd=HERE, env=env)
         for b in bins:
             elves[b] = os.path.join(out, b)
             shutil.copyfile(os.path.join(TARGET, b), elves[b])

@@ -145,7 +145,8 @@ impl ApiError {
                     error.message = text;
                     error.message_truncated = truncated;
                 }
-                if error.code() == ErrorCode::SignError {
+                // The string itself, not `code()`: no classifier linked for one comparison.
+                if error.code == "SIGN_ERROR" {
                     error.sign_information = sign_information(body);
                 }
             }

@@ -62,13 +62,24 @@ pub fn check_response<'b, V: Verifier, const K: usize, E>(
     body: &'b [u8],
     now: i64,
 ) -> Result<VerifiedResponse<'b>, ClientError<E>> {
+    check_head(platform_keys, &head, body, now)
+}
+
+/// [`check_response`] with the head borrowed: the client's own calls keep the head (about
+/// 700 bytes) where the transport wrote it instead of moving it once more on the stack.
+fn check_head<'b, V: Verifier, const K: usize, E>(
+    platform_keys: &PlatformKeys<V, K>,
+    head: &ResponseHead,
+    body: &'b [u8],
+    now: i64,
+) -> Result<VerifiedResponse<'b>, ClientError<E>> {
     let verified = verify::verify_response(platform_keys, &head.headers, body, now);
     if !(200..300).contains(&head.status) {
         let mut error = ApiError::from_response(head.status, &head.headers, body);
         error.signature_verified = head.headers.has_signature_headers() && verified.is_ok();
         return Err(ClientError::Api(error));
     }
-    let request_id = head.headers.request_id;
+    let request_id = head.headers.request_id.clone();
     if let Err(error) = verified {
         return Err(ClientError::Verify { error, request_id });
     }
@@ -282,6 +293,16 @@ where
     }
 }
 
+/// A transport's error as the client reports it: a body larger than the caller's buffer
+/// (`capacity` bytes) is [`ClientError::ResponseTooLarge`], anything else `Transport`.
+fn transport_error<T: Transport>(error: T::Error, capacity: usize) -> ClientError<T::Error> {
+    if T::body_too_large(&error) {
+        ClientError::ResponseTooLarge { capacity }
+    } else {
+        ClientError::Transport(error)
+    }
+}
+
 /// Writes `call`'s target and then its body at the start of `work`; returns their lengths.
 /// `BufferTooSmall { needed }` counts both.
 fn write_request<Q: Call>(call: &Q, work: &mut [u8]) -> Result<(usize, usize), Error> {
@@ -334,14 +355,26 @@ where
         body: &[u8],
         response_body: &'b mut [u8],
     ) -> Result<VerifiedResponse<'b>, ClientError<T::Error>> {
-        let (head, now) = self.exchange(method, target, body, response_body)?;
+        // `exchange`'s steps, with the head checked where the transport returned it: moving
+        // it (about 700 bytes) out of the `Result` and on through `exchange` cost four copies.
+        let mut scratch = RequestScratch::new();
+        let request = self.prepare(method, target, body, &mut scratch)?;
+        let capacity = response_body.len();
+        let executed = self.transport.execute(&request, response_body);
+        let head = match executed {
+            Ok(ref head) => head,
+            Err(e) => return Err(transport_error::<T>(e, capacity)),
+        };
+        // The clock is read again: the window applies to when the response arrived.
+        let now = self.clock.unix_seconds();
         let received = response_body.get(..head.body_len).unwrap_or_default();
-        check_response(&self.platform_keys, head, received, now)
+        check_head(&self.platform_keys, head, received, now)
     }
 
     /// Signs and sends one request and returns the answer's head **unverified**, with the
     /// clock when it arrived. Only for crate code that verifies the answer itself (the
     /// certificates download, whose keys may come from its own body).
+    #[cfg(feature = "certificates")]
     pub(crate) fn exchange(
         &mut self,
         method: Method,
@@ -355,13 +388,7 @@ where
         let head = self
             .transport
             .execute(&request, response_body)
-            .map_err(|e| {
-                if T::body_too_large(&e) {
-                    ClientError::ResponseTooLarge { capacity }
-                } else {
-                    ClientError::Transport(e)
-                }
-            })?;
+            .map_err(|e| transport_error::<T>(e, capacity))?;
         // The clock is read again: the window applies to when the response arrived.
         Ok((head, self.clock.unix_seconds()))
     }
@@ -435,19 +462,21 @@ where
         let mut scratch = RequestScratch::new();
         let request = self.prepare(method, target, body, &mut scratch)?;
         let capacity = response_body.len();
-        let head = self
-            .transport
-            .execute(&request, response_body)
-            .await
-            .map_err(|e| {
-                if T::body_too_large(&e) {
+        // As `send`: the head is checked where the transport returned it, not moved on.
+        let executed = self.transport.execute(&request, response_body).await;
+        let head = match executed {
+            Ok(ref head) => head,
+            Err(e) => {
+                return Err(if T::body_too_large(&e) {
                     ClientError::ResponseTooLarge { capacity }
                 } else {
                     ClientError::Transport(e)
-                }
-            })?;
+                });
+            }
+        };
+        let now = self.clock.unix_seconds();
         let received = response_body.get(..head.body_len).unwrap_or_default();
-        self.finish(head, received)
+        check_head(&self.platform_keys, head, received, now)
     }
 
     /// [`Client::call`] over an [`AsyncTransport`].

@@ -9,6 +9,7 @@
 use core::str;
 
 use heapless::String;
+use heapless::string::StringView;
 
 use crate::error::{Error, ParseError};
 use crate::writer::{CountingWriter, Decimal};
@@ -41,26 +42,29 @@ trait Sink {
     fn push(&mut self, s: &str) -> bool;
 }
 
-impl<const N: usize> Sink for String<N> {
+// Sinks take strings of any capacity as one type (`StringView`), and `read_string` takes
+// `&mut dyn Sink`: one copy of the string decoder and of each sink, not one per capacity.
+impl Sink for &mut StringView {
     fn push(&mut self, s: &str) -> bool {
         self.push_str(s).is_ok()
     }
 }
 
 /// Keeps as many whole characters as fit, then notes that the rest was cut.
-struct Truncating<'s, const N: usize> {
-    out: &'s mut String<N>,
+struct Truncating<'s> {
+    out: &'s mut StringView,
     truncated: bool,
 }
 
-impl<const N: usize> Sink for Truncating<'_, N> {
+impl Sink for Truncating<'_> {
     fn push(&mut self, s: &str) -> bool {
         if !self.truncated && self.out.push_str(s).is_err() {
-            for c in s.chars() {
-                if self.out.push(c).is_err() {
-                    break;
-                }
+            // The longest prefix of whole characters that fits (0 is always a boundary).
+            let mut cut = (self.out.capacity() - self.out.len()).min(s.len());
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
             }
+            let _ = self.out.push_str(s.get(..cut).unwrap_or_default());
             self.truncated = true;
         }
         true
@@ -180,7 +184,7 @@ impl<'a> Reader<'a> {
     /// white space after the object is an error.
     pub fn object(
         bytes: &'a [u8],
-        on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         let mut r = Reader::new(bytes);
         r.skip_ws();
@@ -191,7 +195,7 @@ impl<'a> Reader<'a> {
                 r.syntax()
             });
         }
-        r.read_object_with(on_field)?;
+        r.read_object_with(&mut on_field)?;
         r.skip_ws();
         if r.pos == r.bytes.len() {
             Ok(())
@@ -204,18 +208,19 @@ impl<'a> Reader<'a> {
     pub fn read_object(
         &mut self,
         field: &'static str,
-        on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         match self.peek() {
-            Some(b'{') => self.read_object_with(on_field),
+            Some(b'{') => self.read_object_with(&mut on_field),
             _ if self.starts_value() => Err(ParseError::WrongType { field }),
             _ => Err(self.syntax()),
         }
     }
 
+    /// The member loop, one copy for every caller (`dyn`: the callbacks differ, the loop not).
     fn read_object_with(
         &mut self,
-        mut on_field: impl FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
+        on_field: &mut dyn FnMut(&str, &mut Reader<'a>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         self.expect(b'{')?;
         self.skip_ws();
@@ -227,7 +232,7 @@ impl<'a> Reader<'a> {
             self.skip_ws();
             self.key_at = self.pos;
             let mut key: String<MAX_KEY_LEN> = String::new();
-            let fits = self.read_string(&mut key)?;
+            let fits = self.read_string(&mut key.as_mut_view())?;
             self.expect(b':')?;
             self.skip_ws();
             // An over-long key matches nothing; "" is never a known field either.
@@ -291,7 +296,7 @@ impl<'a> Reader<'a> {
     ) -> Result<String<N>, ParseError> {
         self.string_start(field)?;
         let mut out = String::new();
-        if self.read_string(&mut out)? {
+        if self.read_string(&mut out.as_mut_view())? {
             Ok(out)
         } else {
             Err(ParseError::FieldTooLong { field, max: N })
@@ -306,7 +311,7 @@ impl<'a> Reader<'a> {
     ) -> Result<(), ParseError> {
         self.string_start(field)?;
         out.clear();
-        if self.read_string(out)? {
+        if self.read_string(&mut out.as_mut_view())? {
             Ok(())
         } else {
             Err(ParseError::FieldTooLong { field, max: N })
@@ -322,7 +327,7 @@ impl<'a> Reader<'a> {
         self.string_start(field)?;
         let mut out = String::new();
         let mut sink = Truncating {
-            out: &mut out,
+            out: out.as_mut_view(),
             truncated: false,
         };
         self.read_string(&mut sink)?;
@@ -404,6 +409,15 @@ impl<'a> Reader<'a> {
         &mut self,
         field: &'static str,
         mut on_item: impl FnMut(&mut Reader<'a>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        self.read_array_with(field, &mut on_item)
+    }
+
+    /// The item loop, one copy for every caller (as [`Reader::read_object_with`]).
+    fn read_array_with(
+        &mut self,
+        field: &'static str,
+        on_item: &mut dyn FnMut(&mut Reader<'a>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         match self.peek() {
             Some(b'[') => self.pos += 1,
@@ -561,7 +575,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string starting at `"`, decoding escapes into `sink`. Returns `false` when the
     /// sink ran out of room (the string is still consumed and validated).
-    fn read_string(&mut self, sink: &mut impl Sink) -> Result<bool, ParseError> {
+    fn read_string(&mut self, sink: &mut dyn Sink) -> Result<bool, ParseError> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax());
         }
@@ -893,6 +907,35 @@ mod tests {
             }
         })?;
         required(out, "s")
+    }
+
+    /// `read_str_truncating` keeps the longest prefix of whole characters that fits, whether
+    /// the cut falls in a plain run or on an escaped character, and says whether it cut.
+    #[test]
+    fn truncating_keeps_whole_characters() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, bool)] = &[
+            (r#""abc""#,            "abc",  false),
+            (r#""abcd""#,           "abcd", false),
+            (r#""abcde""#,          "abcd", true),
+            (r#""ab中""#,           "ab",   true),
+            (r#""a中""#,            "a中",  false),
+            (r#""a中b""#,           "a中",  true),
+            (r#""ab\u4e2d""#,       "ab",   true),
+            (r#""a\u4e2dbc""#,      "a中",  true),
+            (r#""\u4e2d\u4e2d""#,   "中",   true),
+            (r#""😀""#,             "😀",   false),
+            (r#""x😀""#,            "x",    true),
+        ];
+        for (json, want, cut) in cases {
+            let mut r = Reader::new(json.as_bytes());
+            let got = r.read_str_truncating::<4>("s");
+            assert_eq!(
+                got.as_ref().map(|(s, c)| (s.as_str(), *c)),
+                Ok((*want, *cut)),
+                "{json}"
+            );
+        }
     }
 
     #[test]

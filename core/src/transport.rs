@@ -195,10 +195,22 @@ fn store<const N: usize>(
     name: &'static str,
     malformed: &mut Option<&'static str>,
 ) {
-    // Only the values kept are checked for UTF-8; the rest are never looked at.
-    let parsed = core::str::from_utf8(value)
-        .ok()
-        .and_then(|v| String::try_from(v.trim_matches([' ', '\t'])).ok());
+    // Only the values kept are checked for UTF-8; the rest are never looked at. Spaces and
+    // tabs are trimmed as bytes first (the same text: they are ASCII, and UTF-8 is valid or
+    // not whatever is cut off its ends; `str::trim_matches` with a char set cost 330 bytes).
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value
+        .iter()
+        .position(|b| !is_blank(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_blank(b))
+        .map_or(start, |i| i + 1);
+    let parsed = value
+        .get(start..end)
+        .and_then(|v| core::str::from_utf8(v).ok())
+        .and_then(|v| String::try_from(v).ok());
     match (slot.is_some(), parsed) {
         (false, Some(v)) => *slot = Some(v),
         _ => {
@@ -299,6 +311,34 @@ mod tests {
         assert_eq!(h.serial.as_deref(), Some("PUB_KEY_ID_1"));
         assert_eq!(h.request_id.as_deref(), Some("08F78BB5AF0610D302"));
         assert_eq!(h.malformed, None);
+    }
+
+    /// Values are kept with spaces and tabs trimmed from both ends, exactly as `str::trim`
+    /// of those two characters would; anything not UTF-8 is malformed.
+    #[test]
+    fn values_are_trimmed_of_spaces_and_tabs() {
+        #[rustfmt::skip]
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (b"abc",             Some("abc")),
+            (b" \tabc\t ",       Some("abc")),
+            (b"a b\tc",          Some("a b\tc")),
+            (b"   ",             Some("")),
+            (b"",                Some("")),
+            (b" \xe4\xb8\xad ",   Some("\u{4e2d}")),
+            (b"\r\nx\x0c",        Some("\r\nx\x0c")),
+            (b" \xff ",          None),
+            (b"\xe4\xb8",         None),
+        ];
+        for (value, want) in cases {
+            let mut h = ResponseHeaders::default();
+            h.capture("Wechatpay-Nonce", value);
+            assert_eq!(h.nonce.as_deref(), *want, "{value:?}");
+            assert_eq!(h.malformed.is_some(), want.is_none(), "{value:?}");
+            let old = core::str::from_utf8(value)
+                .ok()
+                .map(|v| v.trim_matches([' ', '\t']));
+            assert_eq!(old, *want, "{value:?}");
+        }
     }
 
     #[test]

@@ -358,7 +358,7 @@ pub type DeviceClient<'m, 's, S> = wxpay_core::Client<
 #[cfg(feature = "rsa")]
 pub mod keys {
     use wxpay_core::crypto::rsa_fixed::{
-        BlindedFixedRsaSigner, FixedRsaSigner, FixedRsaVerifier, RsaComponents,
+        BlindedFixedRsaSigner, FixedRsaSigner, FixedRsaVerifier, KeyError, RsaComponents,
     };
 
     use crate::{fixture, params};
@@ -370,11 +370,13 @@ pub mod keys {
     /// The platform (WeChat Pay) public key. `None` if it does not load, or on a second call.
     #[inline(never)]
     pub fn platform() -> Option<&'static FixedRsaVerifier> {
-        let key =
-            FixedRsaVerifier::from_modulus(fixture::PLATFORM_N, exponent(fixture::PLATFORM_E))
-                .ok()?;
-        let key: &'static mut FixedRsaVerifier = cortex_m::singleton!(: FixedRsaVerifier = key)?;
-        Some(key)
+        // The key is made inside the static's initialiser (a `Result`, so that no second
+        // copy of it is made on the stack to unwrap it first).
+        let key: &'static mut Result<FixedRsaVerifier, KeyError> = cortex_m::singleton!(
+            : Result<FixedRsaVerifier, KeyError> =
+                FixedRsaVerifier::from_modulus(fixture::PLATFORM_N, exponent(fixture::PLATFORM_E))
+        )?;
+        key.as_ref().ok()
     }
 
     /// The merchant's private key (CRT components), blinded with `random`. `None` if it does
@@ -392,9 +394,12 @@ pub mod keys {
             exponent2: fixture::MERCHANT_DQ,
             coefficient: fixture::MERCHANT_QINV,
         };
-        let key = FixedRsaSigner::from_components(&parts, params::MERCHANT_SERIAL).ok()?;
-        let key: &'static mut FixedRsaSigner = cortex_m::singleton!(: FixedRsaSigner = key)?;
-        Some(BlindedFixedRsaSigner::new(&*key, random))
+        // As the platform key: made inside the static's initialiser.
+        let key: &'static mut Result<FixedRsaSigner, KeyError> = cortex_m::singleton!(
+            : Result<FixedRsaSigner, KeyError> =
+                FixedRsaSigner::from_components(&parts, params::MERCHANT_SERIAL)
+        )?;
+        Some(BlindedFixedRsaSigner::new(key.as_ref().ok()?, random))
     }
 }
 
@@ -507,18 +512,19 @@ fn run_client<S: wxpay_core::Signer, const N: usize>(
 
     let calls = before(&mut client, &meter, body);
 
+    // The answer is parsed where it lives (`call_into`), never moved through `Result`s.
+    let mut record = <AuthorizationRecord as wxpay_core::model::Value>::placeholder();
     meter.mark(Event::Start);
-    let record = QueryByCode::new(
+    let outcome = QueryByCode::new(
         core::hint::black_box(params::AUTHORIZATION_CODE),
         params::SERVICE_ID,
     )
     .map_err(ClientError::Request)
-    .and_then(|query| client.call(&query, body));
+    .and_then(|query| client.call_into(&query, body, &mut record));
     meter.mark(Event::End);
-    let record = match record {
-        Ok(record) => record,
-        Err(e) => fail(client_error(&e)),
-    };
+    if let Err(e) = outcome {
+        fail(client_error(&e))
+    }
     let matched = client.transport_mut().inner.stream_mut().request_matched();
     report(
         variant,

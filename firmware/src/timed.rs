@@ -63,6 +63,10 @@ pub struct TimedTransport<'m, T> {
 
 impl<T: Transport> Transport for TimedTransport<'_, T> {
     type Error = T::Error;
+    // Forwarded, so that a body larger than the buffer stays `ClientError::ResponseTooLarge`.
+    fn body_too_large(error: &T::Error) -> bool {
+        T::body_too_large(error)
+    }
     fn execute(
         &mut self,
         request: &Request<'_>,

@@ -334,11 +334,7 @@ fn has_blank_line(data: &[u8], from: usize) -> bool {
     };
     let mut at = from.max(content + 2);
     // Jump from line feed to line feed: a plain byte search is the cheap part on a small core.
-    while let Some(offset) = data
-        .get(at..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-    {
-        let i = at + offset;
+    while let Some(i) = find_line_feed(data, at) {
         if matches!(
             (data.get(i - 1), data.get(i.wrapping_sub(2))),
             (Some(b'\n'), _) | (Some(b'\r'), Some(b'\n'))
@@ -348,6 +344,26 @@ fn has_blank_line(data: &[u8], from: usize) -> bool {
         at = i + 1;
     }
     false
+}
+
+/// The index of the first `\n` in `data[from..]`, four bytes at a time (a byte at a time cost
+/// 7 instructions per byte of the head on a Cortex-M4, a word at a time about 2).
+fn find_line_feed(data: &[u8], from: usize) -> Option<usize> {
+    const ONES: u32 = 0x0101_0101;
+    let rest = data.get(from..)?;
+    let mut words = rest.chunks_exact(4);
+    let mut at = from;
+    for word in &mut words {
+        let four = <[u8; 4]>::try_from(word).ok()?;
+        // A zero byte in `x` is a line feed in `four` (exact as a yes/no).
+        let x = u32::from_le_bytes(four) ^ (ONES * u32::from(b'\n'));
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            return four.iter().position(|&b| b == b'\n').map(|i| at + i);
+        }
+        at += 4;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&b| b == b'\n').map(|i| at + i)
 }
 
 /// Parses a head with `httparse`; `None` if it is not complete yet.
@@ -455,6 +471,39 @@ mod tests {
         ];
         for (data, from, want) in cases {
             assert_eq!(has_blank_line(data, *from), *want, "{data:?} from {from}");
+        }
+    }
+
+    /// The word-at-a-time search finds what a byte search finds, from every start.
+    #[test]
+    fn line_feed_search() {
+        let texts: &[&[u8]] = &[
+            b"",
+            b"\n",
+            b"abc",
+            b"abcd\n",
+            b"\x0b\x09\x8a\x0a",
+            b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n",
+            b"\x0a\x0a\x0a\x0a\x0a",
+            b"\xff\xfe\x0b\x09\x0b\x09\x0b\x09x\n",
+            b"\x8a\x8a\x8a\x8a\x8a\x8a\x8a",
+        ];
+        for text in texts {
+            for from in 0..=text.len() + 1 {
+                let naive = text
+                    .get(from..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                    .map(|i| from + i);
+                assert_eq!(find_line_feed(text, from), naive, "{text:?} from {from}");
+            }
+        }
+        for b in 0..=255u8 {
+            for at in 0..6 {
+                let mut text = [b'x'; 6];
+                text[at] = b;
+                let want = (b == b'\n').then_some(at);
+                assert_eq!(find_line_feed(&text, 0), want, "{text:?}");
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use heapless::String;
 
 use crate::call::{Call, NoContent, Success, bind, bind_opt};
 use crate::error::{Error, ParseError, VerifyError};
-use crate::model::{Rule, is_code_byte, text};
+use crate::model::{Record, Rule, is_code_byte, text};
 use crate::path::TargetBuilder;
 use crate::time::Timestamp;
 use crate::transport::Method;
@@ -156,6 +156,9 @@ impl Call for PreAuthorization {
     fn parse(&self, body: &[u8]) -> Result<ApplyPermissionsToken, ParseError> {
         ApplyPermissionsToken::from_json(body)
     }
+    fn parse_into(&self, body: &[u8], out: &mut ApplyPermissionsToken) -> Result<(), ParseError> {
+        Record::parse_into(out, body)
+    }
     fn check(&self, _: &ApplyPermissionsToken, _: &str) -> Result<(), VerifyError> {
         Ok(())
     }
@@ -202,6 +205,9 @@ impl Call for QueryByCode {
     }
     fn parse(&self, body: &[u8]) -> Result<AuthorizationRecord, ParseError> {
         AuthorizationRecord::from_json(body)
+    }
+    fn parse_into(&self, body: &[u8], out: &mut AuthorizationRecord) -> Result<(), ParseError> {
+        Record::parse_into(out, body)
     }
     fn check(&self, answer: &AuthorizationRecord, mchid: &str) -> Result<(), VerifyError> {
         bind("mchid", &answer.mchid, mchid)?;
@@ -253,6 +259,9 @@ impl Call for QueryByOpenid {
     }
     fn parse(&self, body: &[u8]) -> Result<AuthorizationRecord, ParseError> {
         AuthorizationRecord::from_json(body)
+    }
+    fn parse_into(&self, body: &[u8], out: &mut AuthorizationRecord) -> Result<(), ParseError> {
+        Record::parse_into(out, body)
     }
     fn check(&self, answer: &AuthorizationRecord, mchid: &str) -> Result<(), VerifyError> {
         bind("mchid", &answer.mchid, mchid)?;
@@ -726,6 +735,37 @@ mod tests {
             by_code("ANY", "500001").check(&unbound, "1230000109"),
             Ok(())
         );
+    }
+
+    /// `parse_into` (in place, what `Client::call_into` uses) gives what `parse` gives, errors
+    /// included, for each call that answers with a body.
+    #[test]
+    fn parse_into_matches_parse() {
+        use crate::model::Value;
+        let by_code = QueryByCode::new("X", "500001").unwrap_or_else(|e| std::panic!("{e}"));
+        let by_openid =
+            QueryByOpenid::new("o", "a", "500001").unwrap_or_else(|e| std::panic!("{e}"));
+        let pre = PreAuthorization::new("500001", "a", "AUTH123", None)
+            .unwrap_or_else(|e| std::panic!("{e}"));
+        for body in [
+            FULL,
+            r#"{"service_id":"s","appid":"a","mchid":"m"}"#,
+            r#"{"service_id":"s","mchid":"m"}"#,
+            r#"{"apply_permissions_token":"1LEMWZu7WZPNWd"}"#,
+            r#"{"apply_permissions_token":"x","apply_permissions_token":"y"}"#,
+            "not json",
+        ] {
+            let body = body.as_bytes();
+            let mut out = AuthorizationRecord::placeholder();
+            let into = by_code.parse_into(body, &mut out).map(|()| out);
+            assert_eq!(into, by_code.parse(body), "{body:?}");
+            let mut out = AuthorizationRecord::placeholder();
+            let into = by_openid.parse_into(body, &mut out).map(|()| out);
+            assert_eq!(into, by_openid.parse(body), "{body:?}");
+            let mut out = ApplyPermissionsToken::placeholder();
+            let into = pre.parse_into(body, &mut out).map(|()| out);
+            assert_eq!(into, pre.parse(body), "{body:?}");
+        }
     }
 
     /// Rendering a record gives back the same record.

@@ -11,8 +11,10 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 use wxpay_core::ClientError;
 use wxpay_core::api::permissions::{
-    PreAuthorization, QueryByOpenid, TerminateByCode, TerminateByOpenid,
+    ApplyPermissionsToken, AuthorizationRecord, PreAuthorization, QueryByOpenid, TerminateByCode,
+    TerminateByOpenid,
 };
+use wxpay_core::model::Value;
 use wxpay_firmware::meter::{CLIENT_PHASES, Event, Meter};
 use wxpay_firmware::params::{
     APPID, APPLY_PERMISSIONS_TOKEN, AUTHORIZATION_CODE, NEW_AUTHORIZATION_CODE, NOTIFY_URL, OPENID,
@@ -69,11 +71,13 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
                     black_box(NEW_AUTHORIZATION_CODE),
                     Some(NOTIFY_URL),
                 );
+                // Answers are parsed where they live (`call_into`), as the query by code's.
+                let mut token = ApplyPermissionsToken::placeholder();
                 match request
                     .map_err(ClientError::Request)
-                    .and_then(|r| c.call(&r, body))
+                    .and_then(|r| c.call_into(&r, body, &mut token))
                 {
-                    Ok(token) => token.as_str() == APPLY_PERMISSIONS_TOKEN,
+                    Ok(()) => token.as_str() == APPLY_PERMISSIONS_TOKEN,
                     Err(e) => wxpay_firmware::note("pre-authorise", client_error(&e)),
                 }
             },
@@ -85,15 +89,18 @@ fn family(client: &mut Client<'_, '_>, meter: &Meter, body: &mut [u8]) -> [Call;
             "by_openid",
             fixture::FAMILY_RESPONSE_BY_OPENID,
             fixture::FAMILY_REQUEST_BY_OPENID,
-            |c| match QueryByOpenid::new(black_box(OPENID), APPID, SERVICE_ID)
-                .map_err(ClientError::Request)
-                .and_then(|q| c.call(&q, body))
-            {
-                Ok(record) => {
-                    record.openid.as_deref() == Some(OPENID)
-                        && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE)
+            |c| {
+                let mut record = AuthorizationRecord::placeholder();
+                match QueryByOpenid::new(black_box(OPENID), APPID, SERVICE_ID)
+                    .map_err(ClientError::Request)
+                    .and_then(|q| c.call_into(&q, body, &mut record))
+                {
+                    Ok(()) => {
+                        record.openid.as_deref() == Some(OPENID)
+                            && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE)
+                    }
+                    Err(e) => wxpay_firmware::note("query by openid", client_error(&e)),
                 }
-                Err(e) => wxpay_firmware::note("query by openid", client_error(&e)),
             },
         ),
         measure(
