@@ -294,9 +294,10 @@ where
 }
 
 /// A transport's error as the client reports it: a body larger than the caller's buffer
-/// (`capacity` bytes) is [`ClientError::ResponseTooLarge`], anything else `Transport`.
-fn transport_error<T: Transport>(error: T::Error, capacity: usize) -> ClientError<T::Error> {
-    if T::body_too_large(&error) {
+/// (`capacity` bytes; `body_too_large` is the transport's own test) is
+/// [`ClientError::ResponseTooLarge`], anything else `Transport`. Blocking and async alike.
+fn transport_error<E>(error: E, body_too_large: fn(&E) -> bool, capacity: usize) -> ClientError<E> {
+    if body_too_large(&error) {
         ClientError::ResponseTooLarge { capacity }
     } else {
         ClientError::Transport(error)
@@ -363,7 +364,7 @@ where
         let executed = self.transport.execute(&request, response_body);
         let head = match executed {
             Ok(ref head) => head,
-            Err(e) => return Err(transport_error::<T>(e, capacity)),
+            Err(e) => return Err(transport_error(e, T::body_too_large, capacity)),
         };
         // The clock is read again: the window applies to when the response arrived.
         let now = self.clock.unix_seconds();
@@ -388,7 +389,7 @@ where
         let head = self
             .transport
             .execute(&request, response_body)
-            .map_err(|e| transport_error::<T>(e, capacity))?;
+            .map_err(|e| transport_error(e, T::body_too_large, capacity))?;
         // The clock is read again: the window applies to when the response arrived.
         Ok((head, self.clock.unix_seconds()))
     }
@@ -466,13 +467,7 @@ where
         let executed = self.transport.execute(&request, response_body).await;
         let head = match executed {
             Ok(ref head) => head,
-            Err(e) => {
-                return Err(if T::body_too_large(&e) {
-                    ClientError::ResponseTooLarge { capacity }
-                } else {
-                    ClientError::Transport(e)
-                });
-            }
+            Err(e) => return Err(transport_error(e, T::body_too_large, capacity)),
         };
         let now = self.clock.unix_seconds();
         let received = response_body.get(..head.body_len).unwrap_or_default();
@@ -810,7 +805,7 @@ mod tests {
                 out: &mut [u8],
             ) -> Result<ResponseHead, &'static str> {
                 let tampered = core::mem::replace(&mut self.0.body, RECORD.as_bytes().to_vec());
-                let mut head = self.0.execute(req, out)?;
+                let mut head = Transport::execute(&mut self.0, req, out)?;
                 out[..tampered.len()].copy_from_slice(&tampered);
                 head.body_len = tampered.len();
                 Ok(head)
@@ -872,6 +867,58 @@ mod tests {
             c.call(&by_code("X", "1"), &mut small),
             Err(ClientError::ResponseTooLarge { capacity: 80 - 58 })
         );
+    }
+
+    /// The same playback, answering at once through the async trait.
+    impl AsyncTransport for Playback {
+        type Error = &'static str;
+        async fn execute(
+            &mut self,
+            req: &Request<'_>,
+            out: &mut [u8],
+        ) -> Result<ResponseHead, &'static str> {
+            Transport::execute(self, req, out)
+        }
+        fn body_too_large(error: &&'static str) -> bool {
+            <Playback as Transport>::body_too_large(error)
+        }
+    }
+
+    /// Runs a future that never waits (the playback answers at once).
+    fn now_or_never<F: core::future::Future>(future: F) -> F::Output {
+        let mut future = core::pin::pin!(future);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            core::task::Poll::Ready(output) => output,
+            core::task::Poll::Pending => std::panic!("the playback never waits"),
+        }
+    }
+
+    /// `call_async` reports transport failures as `call` does: an answer larger than the
+    /// caller's buffer is `ResponseTooLarge`, any other failure `Transport`.
+    #[test]
+    fn async_calls_report_transport_failures_as_blocking_ones() {
+        let mut small = [0u8; 80];
+        let mut c = client(Playback::new(200, RECORD, true));
+        let blocking = c.call(&by_code("X", "1"), &mut small);
+        let async_ = now_or_never(c.call_async(&by_code("X", "1"), &mut small));
+        assert_eq!(
+            blocking,
+            Err(ClientError::ResponseTooLarge { capacity: 80 - 58 })
+        );
+        assert_eq!(async_, blocking);
+        let mut failing = Playback::new(200, RECORD, true);
+        failing.fail = true;
+        let mut c = client(failing);
+        let mut buf = [0u8; 1024];
+        assert_eq!(
+            now_or_never(c.call_async(&by_code("X", "1"), &mut buf)),
+            Err(ClientError::Transport("connection refused"))
+        );
+        let mut c = client(Playback::new(200, RECORD, true));
+        let answer = now_or_never(c.call_async(&by_code("a|b*c", "500001"), &mut buf));
+        assert_eq!(answer, c.call(&by_code("a|b*c", "500001"), &mut buf));
+        assert!(answer.is_ok(), "{answer:?}");
     }
 
     #[test]

@@ -653,9 +653,9 @@ fn is_stop(b: u8) -> bool {
 }
 
 /// Length of the plain run at the start of `rest`: the bytes before the first [`is_stop`]
-/// byte (all of `rest` if there is none). A machine word a step (8 bytes on hosts, 4 on a
-/// Cortex-M, so no emulated 64-bit arithmetic there): in each word, a byte equal to `"` or
-/// `\\`, or below 0x20, gets its high bit set by the usual "has zero / has less" arithmetic.
+/// byte (all of `rest` if there is none). Eight bytes a step on 64-bit targets: in each
+/// word, a byte equal to `"` or `\\`, or below 0x20, gets its high bit set by the usual
+/// "has zero / has less" arithmetic.
 /// A borrow can flag a byte after a true hit, never before one, so the lowest flagged byte is
 /// exact. Bytes of 0x80 and above are never flagged.
 #[cfg(target_pointer_width = "64")]

@@ -243,4 +243,29 @@ mod tests {
         assert_eq!(loopback_http("http://api.test.com/payscore/notify"), None);
         assert_eq!(loopback_http("http://10.0.0.1:80/x"), None);
     }
+
+    /// A stored value its declaration cannot hold is never sent cut: the query answers 500
+    /// naming the field, and no callback is kept or delivered for the record.
+    #[test]
+    fn values_past_their_declared_capacity_are_refused_by_name() {
+        let emulator = Emulator::demo();
+        let mut record = emulator
+            .record(crate::demo::AUTHORIZATION_CODE)
+            .expect("the demo record");
+        emulator.emit_callback(callback::USER_OPEN_SERVICE, &record, 1_700_000_000);
+        assert_eq!(emulator.callbacks().len(), 1, "a record that fits is sent");
+        record.appid = "w".repeat(33);
+        let answer = emulator.record_answer(&record);
+        assert_eq!(answer.status, 500);
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
+        assert_eq!(json["code"], "SYSTEM_ERROR");
+        assert!(
+            json["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`appid`")),
+            "{json}"
+        );
+        emulator.emit_callback(callback::USER_OPEN_SERVICE, &record, 1_700_000_000);
+        assert_eq!(emulator.callbacks().len(), 1, "nothing is sent for it");
+    }
 }
