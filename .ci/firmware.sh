@@ -4,8 +4,9 @@
 # the core (software RSA included) and the embedded-io adapter for Cortex-M0+ and RISC-V, and
 # links the no-allocator proof for all three targets.
 # Installs what it needs on a fresh machine: qemu-system-arm and llvm (llvm-size, llvm-nm) by
-# apt-get, the thumbv7em-none-eabihf, thumbv6m-none-eabi and riscv32imc-unknown-none-elf
-# targets by rustup.
+# apt-get (and gcc-multilib, to run the RSA tests with 32-bit limbs on i686), the
+# thumbv7em-none-eabihf, thumbv6m-none-eabi, riscv32imc-unknown-none-elf and
+# i686-unknown-linux-gnu targets by rustup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
@@ -17,12 +18,13 @@ missing=()
 command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
 command -v llvm-size >/dev/null || missing+=(llvm)
 command -v python3 >/dev/null || missing+=(python3)
+[ -e /usr/lib32/crtn.o ] || missing+=(gcc-multilib)
 if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 qemu-system-arm --version | head -1
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf i686-unknown-linux-gnu
 
 step "firmware: format and clippy"
 (
@@ -33,7 +35,10 @@ step "firmware: format and clippy"
 )
 
 step "core: the fixed-size RSA provider (rsa-fixed), which no workspace member enables"
-cargo test --locked -p wxpay-core --features rsa-fixed --lib crypto::rsa_fixed
+cargo test --locked -p wxpay-core --features rsa-fixed --lib crypto::
+# The same tests with 32-bit limbs (the firmware's word size): the Montgomery kernel and the
+# exponentiations against crypto-bigint and the rsa crate, on i686.
+cargo test --locked -p wxpay-core --features rsa-fixed --lib --target i686-unknown-linux-gnu crypto::
 cargo clippy --locked -p wxpay-core --all-targets --features rsa-fixed -- -D warnings
 
 step "firmware: core + embedded-io with software RSA for Cortex-M0+ and RISC-V"

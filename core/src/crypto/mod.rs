@@ -3,6 +3,8 @@
 //! The core never picks a backend: these are options. A secure element implements the traits
 //! itself; hosts can use a faster backend from an adapter crate.
 
+#[cfg(feature = "rsa-fixed")]
+mod montgomery;
 #[cfg(feature = "rsa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 pub mod rsa;
