@@ -12,7 +12,7 @@
 //! Constant time: no branch and no address depends on the operands; the final subtraction is
 //! selected with a mask.
 
-use crypto_bigint::{WideWord, Word};
+use crypto_bigint::{Odd, Uint, WideWord, Word};
 
 /// `a·b + c + d` as (low word, high word); at most `(W−1)² + 2(W−1) = W² − 1`, so it fits.
 #[inline(always)]
@@ -119,6 +119,89 @@ impl<const L: usize> Montgomery<'_, L> {
     }
 }
 
+/// A modulus with the constants its Montgomery arithmetic needs, computed with the kernel
+/// itself: no division, and none of crypto-bigint's parameter set-up (its Karatsuba squaring
+/// and reciprocal division are some 6 KiB of flash on a Cortex-M4, and a 3 KiB stack frame).
+///
+/// Only for moduli with the top bit of their `L` words set (RSA moduli and primes of exactly
+/// the full size), where `R mod n = R − n`. Constant time in `n`.
+#[derive(Clone, Copy)]
+pub(super) struct Modulus<const L: usize> {
+    n: Uint<L>,
+    /// `R² mod n`, to enter Montgomery form.
+    r2: Uint<L>,
+    /// `−n⁻¹ mod W`.
+    n0: Word,
+}
+
+impl<const L: usize> Modulus<L> {
+    /// `None` unless the top bit of `n` is set (an odd modulus is required by the type).
+    #[inline(never)]
+    pub(super) fn new(n: &Odd<Uint<L>>) -> Option<Self> {
+        let n = *n.as_ref();
+        if n.bit_width() != Uint::<L>::BITS {
+            return None;
+        }
+        // Newton's iteration doubles the correct low bits of n⁻¹ mod W each time; n is its
+        // own inverse to 3 bits (n² ≡ 1 mod 8), and 3·2⁵ ≥ 64.
+        let low = n.as_words().first().copied().unwrap_or(1);
+        let mut inv = low;
+        for _ in 0..5 {
+            inv = inv
+                .wrapping_mul(2u8.into())
+                .wrapping_sub(low.wrapping_mul(inv).wrapping_mul(inv));
+        }
+        let mut m = Modulus {
+            n,
+            r2: Uint::ZERO,
+            n0: inv.wrapping_neg(),
+        };
+        // 2R mod n = 2(R − n) mod n: 2 in Montgomery form. Squaring it k times gives
+        // 2^(2^k) in Montgomery form, which for 2^k = bits(R) is R·R mod n = R² mod n.
+        let mut x = n.wrapping_neg();
+        let carry = x.as_words().last().copied().unwrap_or(0) >> (Word::BITS - 1);
+        let doubled = x.shl_vartime(1);
+        m.kernel()
+            .reduce(doubled.as_words(), carry, x.as_mut_words());
+        let bits = Uint::<L>::BITS;
+        if !bits.is_power_of_two() {
+            return None;
+        }
+        for _ in 0..bits.trailing_zeros() {
+            m.kernel().square_assign(x.as_mut_words());
+        }
+        m.r2 = x;
+        Some(m)
+    }
+
+    pub(super) fn modulus(&self) -> &Uint<L> {
+        &self.n
+    }
+
+    pub(super) fn kernel(&self) -> Montgomery<'_, L> {
+        Montgomery {
+            n: self.n.as_words(),
+            n0: self.n0,
+        }
+    }
+
+    /// `x·R mod n` for any `x` (below `R`).
+    pub(super) fn enter(&self, x: &Uint<L>) -> Uint<L> {
+        let mut y = *x;
+        self.kernel()
+            .mul_assign(y.as_mut_words(), self.r2.as_words());
+        y
+    }
+
+    /// `x·R⁻¹ mod n`: out of Montgomery form, for any `x` (below `R`).
+    pub(super) fn leave(&self, x: &Uint<L>) -> Uint<L> {
+        let mut y = *x;
+        self.kernel()
+            .mul_assign(y.as_mut_words(), Uint::<L>::ONE.as_words());
+        y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +252,45 @@ mod tests {
                 check(m, x, n_minus_1).expect("n - 1");
                 check(m, n_minus_1, n_minus_1).expect("n - 1 squared");
             }
+        }
+    }
+
+    /// The constants against crypto-bigint's, and the way in and out of Montgomery form.
+    fn check_modulus<const L: usize>(m: Uint<L>, x: Uint<L>) -> Result<(), TestCaseError> {
+        let top = Uint::ONE.shl_vartime(Uint::<L>::BITS - 1);
+        let n = Odd::new(m.bitor(&Uint::ONE).bitor(&top)).expect("odd");
+        let params = FixedMontyParams::new(n);
+        let ours = Modulus::new(&n).expect("full size");
+        prop_assert_eq!(ours.r2, *params.r2());
+        prop_assert_eq!(ours.n0, params.mod_neg_inv().0);
+        let monty = FixedMontyForm::new(&x, &params);
+        prop_assert_eq!(ours.enter(&x), *monty.as_montgomery());
+        prop_assert_eq!(ours.leave(monty.as_montgomery()), monty.retrieve());
+        Ok(())
+    }
+
+    #[test]
+    fn modulus_needs_the_top_bit() {
+        for m in [
+            U1024::ONE,
+            U1024::MAX.shr_vartime(1),
+            U1024::from_u64(65537),
+        ] {
+            assert!(Modulus::new(&Odd::new(m).expect("odd")).is_none(), "{m}");
+        }
+        assert!(Modulus::new(&Odd::new(U1024::MAX).expect("odd")).is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn modulus_agrees_with_crypto_bigint(
+            m in proptest::collection::vec(any::<u8>(), 256),
+            x in proptest::collection::vec(any::<u8>(), 256),
+        ) {
+            check_modulus(U1024::from_be_slice(&m[..128]), U1024::from_be_slice(&x[..128]))?;
+            check_modulus(U2048::from_be_slice(&m), U2048::from_be_slice(&x))?;
         }
     }
 

@@ -29,7 +29,7 @@ use crypto_bigint::{MontyForm, MontyMultiplier, NonZero, Odd, U64, U1024, U2048,
 use heapless::String;
 use zeroize::Zeroize;
 
-use super::montgomery::Montgomery;
+use super::montgomery::{Modulus, Montgomery};
 use crate::nonce::RandomSource;
 use crate::sign::{SERIAL_CAPACITY, SIGNATURE_LEN, Sha256Digest, Signer};
 use crate::verify::Verifier;
@@ -152,16 +152,13 @@ fn kernel<const L: usize>(params: &FixedMontyParams<L>) -> Montgomery<'_, L> {
 
 /// `base^e` for a public exponent: left-to-right square-and-multiply, variable time in `e`
 /// only (17 Montgomery multiplications for e = 65537). Works in place on one accumulator.
-fn pow_public<const L: usize>(base: &FixedMontyForm<L>, e: &U64) -> FixedMontyForm<L> {
-    let mm = kernel(base.params());
+/// `base` and the result are in Montgomery form.
+fn pow_public<const L: usize>(mm: &Montgomery<'_, L>, base: &Uint<L>, e: &U64) -> Uint<L> {
     let mut acc = *base;
     for i in (0..e.bit_width_vartime().saturating_sub(1)).rev() {
-        mm.square_assign(acc.as_montgomery_mut().as_mut_words());
+        mm.square_assign(acc.as_mut_words());
         if e.bit_vartime(i) {
-            mm.mul_assign(
-                acc.as_montgomery_mut().as_mut_words(),
-                base.as_montgomery().as_words(),
-            );
+            mm.mul_assign(acc.as_mut_words(), base.as_words());
         }
     }
     acc
@@ -229,7 +226,7 @@ fn reduce_wide(c: &U2048, params: &FixedMontyParams<L1024>) -> FixedMontyForm<L1
 /// enlarging the frame of whatever inlines them (the whole client, with LTO).
 #[derive(Clone, Copy)]
 struct PublicKey {
-    params: FixedMontyParams<L2048>,
+    n: Modulus<L2048>,
     e: U64,
 }
 
@@ -241,26 +238,32 @@ impl PublicKey {
         }
         let n = Odd::new(n).into_option().ok_or(KeyError::Inconsistent)?;
         Ok(PublicKey {
-            params: FixedMontyParams::new_vartime(n),
+            n: Modulus::new(&n).ok_or(KeyError::WrongSize)?,
             e,
         })
     }
 
     fn modulus(&self) -> &U2048 {
-        self.params.modulus().as_ref()
+        self.n.modulus()
     }
 
     /// `x^e mod n` (public data: variable time in the exponent only).
     fn raise(&self, x: &U2048) -> U2048 {
-        pow_public(&FixedMontyForm::new(x, &self.params), &self.e).retrieve()
+        let x = pow_public(&self.n.kernel(), &self.n.enter(x), &self.e);
+        self.n.leave(&x)
     }
 
-    /// `a·b mod n`.
+    /// `a·b mod n`: `a·R` times `b`, divided by `R` (one operand below `n` is enough).
     #[inline(never)]
     fn mul(&self, a: &U2048, b: &U2048) -> U2048 {
-        FixedMontyForm::new(a, &self.params)
-            .mul(&FixedMontyForm::new(b, &self.params))
-            .retrieve()
+        let mut x = self.n.enter(a);
+        self.n.kernel().mul_assign(x.as_mut_words(), b.as_words());
+        x
+    }
+
+    /// `x mod n`.
+    fn reduce(&self, x: &U2048) -> U2048 {
+        self.n.leave(&self.n.enter(x))
     }
 
     #[inline(never)]
@@ -475,8 +478,7 @@ impl FixedRsaSigner {
                 .fill_bytes(&mut bytes)
                 .map_err(|_| SignError::Random)?;
             // Montgomery conversion reduces the draw mod n.
-            let mut r =
-                FixedMontyForm::new(&U2048::from_be_slice(&bytes), &self.public.params).retrieve();
+            let mut r = self.public.reduce(&U2048::from_be_slice(&bytes));
             bytes.zeroize();
             let inverses = (invert_half(&r, &self.p), invert_half(&r, &self.q));
             if let (Some(inv_p), Some(inv_q)) = inverses {
@@ -1175,7 +1177,10 @@ mod tests {
             let exp = U1024::from_be_slice(&k);
             prop_assert_eq!(pow_secret(&base, &exp).retrieve(), base.pow(&exp).retrieve());
             let e = U64::from_u64(e);
-            prop_assert_eq!(pow_public(&base, &e).retrieve(), base.pow_vartime(&e).retrieve());
+            prop_assert_eq!(
+                pow_public(&kernel(&params), base.as_montgomery(), &e),
+                *base.pow_vartime(&e).as_montgomery()
+            );
             let c = U2048::from_be_slice(&c);
             prop_assert_eq!(
                 reduce_wide(&c, &params).retrieve(),
