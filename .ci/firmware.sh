@@ -25,6 +25,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 qemu-system-arm --version | head -1
 rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf i686-unknown-linux-gnu
+# report.py decodes the defmt builds' output with defmt-print (about 4 minutes to build).
+command -v defmt-print >/dev/null || cargo install defmt-print --version 1.2.0 --locked
 
 step "firmware: format and clippy"
 (
@@ -32,6 +34,7 @@ step "firmware: format and clippy"
   cargo fmt -- --check
   cargo clippy --release --locked --bin parse_only --bin calibrate -- -D warnings
   cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
+  cargo clippy --release --locked --features rsa,callback,defmt --bins -- -D warnings
 )
 
 step "core: the fixed-size RSA provider (rsa-fixed), which no workspace member enables"

@@ -132,6 +132,32 @@ def build_compact():
     return {b: os.path.join(out, "thumbv7em-none-eabihf", "release", b) for b in COMPACT_BINS}
 
 
+DEFMT_BINS = ["full_rsa", "full_se", "full_se_family"]
+
+
+def build_defmt():
+    """Variants 3 to 5 again with the firmware's output as defmt frames instead of
+    `core::fmt` text (feature `defmt`), in a target directory of their own."""
+    out = os.path.join(HERE, "target", "defmt")
+    env = dict(os.environ, CARGO_TARGET_DIR=out,
+               RUSTFLAGS="-C link-arg=-Tlink.x -C link-arg=-Tdefmt.x")
+    cmd = ["cargo", "build", "--release", "--locked", "--features", "rsa,defmt"]
+    for b in DEFMT_BINS:
+        cmd += ["--bin", b]
+    run(cmd, cwd=HERE, env=env)
+    return {b: os.path.join(out, "thumbv7em-none-eabihf", "release", b) for b in DEFMT_BINS}
+
+
+def qemu_defmt(elf):
+    """Runs a defmt build and decodes its semihosting output with `defmt-print` (the frames
+    need the ELF's string table)."""
+    proc = subprocess.run(QEMU + [elf], capture_output=True, timeout=QEMU_TIMEOUT_SECS)
+    decoded = subprocess.run(["defmt-print", "-e", elf], input=proc.stdout,
+                             capture_output=True, timeout=QEMU_TIMEOUT_SECS)
+    text = decoded.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    return proc.returncode, text
+
+
 def qemu(elf):
     proc = subprocess.run(QEMU + [elf], capture_output=True, text=True, timeout=QEMU_TIMEOUT_SECS)
     return proc.returncode, proc.stdout + proc.stderr
@@ -174,6 +200,10 @@ def num(n):
     return f"{n:,}"
 
 
+def signed_bytes(n):
+    return f"{'+' if n >= 0 else '−'}{abs(n):,} B"
+
+
 def signed_kib(n):
     return f"{'+' if n >= 0 else '−'}{abs(n) / KIB:.1f} KiB"
 
@@ -196,6 +226,16 @@ def main():
         sizes = sections(elf)
         flash = sum(sizes.get(s, 0) for s in (".vector_table", ".text", ".rodata", ".data"))
         compact[name] = dict(flash=flash, report=parse_report(output))
+
+    defmt = {}
+    for name, elf in build_defmt().items():
+        code, output = qemu_defmt(elf)
+        print(f"--- {name}, defmt (exit {code})\n{output.strip()}")
+        if code != 0 or "OK" not in output.splitlines():
+            sys.exit(f"{name} (defmt) failed on QEMU (exit {code})")
+        sizes = sections(elf)
+        flash = sum(sizes.get(s, 0) for s in (".vector_table", ".text", ".rodata", ".data"))
+        defmt[name] = dict(flash=flash, report=parse_report(output))
 
     results = {}
     for name, _, _ in VARIANTS:
@@ -297,6 +337,25 @@ def main():
             f"| {signed_kib(small['flash'] - base['flash'])} | {num(base['report']['outside_rsa'])} "
             f"| **{num(small['report']['outside_rsa'])}** "
             f"| +{num(small['report']['outside_rsa'] - base['report']['outside_rsa'])} |")
+    add("")
+
+    add("## The firmware's output: defmt instead of `core::fmt`")
+    add("")
+    add("Variants 3 to 5 built again with the firmware's feature `defmt`: every line the firmware")
+    add("prints (the record, errors, the report) is a defmt frame over semihosting, decoded on")
+    add("the host by `defmt-print -e <elf>`, instead of text formatted on the device. The run")
+    add("and its checks are the same (the decoded output must end in `OK`). What remains of")
+    add("`core::fmt` is what the libraries use themselves.")
+    add("")
+    add("| variant | flash | with defmt | saved | outside RSA | with defmt |")
+    add("|---|---:|---:|---:|---:|---:|")
+    for name in DEFMT_BINS:
+        base, small = results[name], defmt[name]
+        title = next(t for n, _, t in VARIANTS if n == name)
+        add(f"| {title} | {kib(base['flash'])} | **{kib(small['flash'])}** "
+            f"| {signed_kib(small['flash'] - base['flash'])} "
+            f"({signed_bytes(small['flash'] - base['flash'])}) "
+            f"| {num(base['report']['outside_rsa'])} | {num(small['report']['outside_rsa'])} |")
     add("")
 
     add("## What the newer features add")

@@ -23,7 +23,25 @@ pub mod wire;
 use core::panic::PanicInfo;
 
 use cortex_m_rt::{ExceptionFrame, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::debug;
+
+/// Prints one line over semihosting: text through `core::fmt`, or, with the `defmt` feature,
+/// a defmt frame (`defmt-semihosting`) that `defmt-print -e <elf>` turns back into the same
+/// line on the host. Format strings stay in the subset both accept (`{}` and `{:#x}`).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        #[cfg(not(feature = "defmt"))]
+        $crate::__semihosting::hprintln!($($arg)*);
+        #[cfg(feature = "defmt")]
+        defmt::println!($($arg)*);
+    }};
+}
+
+#[doc(hidden)]
+pub use cortex_m_semihosting as __semihosting;
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
 use wxpay_core::AuthorizationRecord;
 #[cfg(feature = "rsa")]
 use wxpay_core::ClientError;
@@ -37,30 +55,30 @@ fn opt(value: Option<&str>) -> &str {
 /// Prints the record the way the example shows it.
 #[inline(never)]
 pub fn print_record(record: &AuthorizationRecord) {
-    hprintln!("record:");
-    hprintln!(
+    say!("record:");
+    say!(
         "  service_id                 {}",
         record.service_id.as_str()
     );
-    hprintln!("  appid                      {}", record.appid.as_str());
-    hprintln!("  mchid                      {}", record.mchid.as_str());
-    hprintln!(
+    say!("  appid                      {}", record.appid.as_str());
+    say!("  mchid                      {}", record.mchid.as_str());
+    say!(
         "  openid                     {}",
         opt(record.openid.as_deref())
     );
-    hprintln!(
+    say!(
         "  authorization_code         {}",
         opt(record.authorization_code.as_deref())
     );
-    hprintln!(
+    say!(
         "  authorization_state        {}",
         opt(record.authorization_state.as_ref().map(|s| s.as_str()))
     );
-    hprintln!(
+    say!(
         "  notify_url                 {}",
         opt(record.notify_url.as_deref())
     );
-    hprintln!(
+    say!(
         "  authorization_success_time {}",
         opt(record
             .authorization_success_time
@@ -68,7 +86,7 @@ pub fn print_record(record: &AuthorizationRecord) {
             .map(|t| t.as_str()))
     );
     if let Some(level) = record.user_risk_level {
-        hprintln!("  user_risk_level            {}", level);
+        say!("  user_risk_level            {}", level);
     }
 }
 
@@ -76,13 +94,13 @@ pub fn print_record(record: &AuthorizationRecord) {
 /// report, which then fails).
 #[inline(never)]
 pub fn note(what: &str, why: &str) -> bool {
-    hprintln!("{} failed: {}", what, why);
+    say!("{} failed: {}", what, why);
     false
 }
 
 /// Ends the run with a failure status, naming what failed.
 pub fn fail(what: &str) -> ! {
-    hprintln!("FAILED: {}", what);
+    say!("FAILED: {}", what);
     exit(false)
 }
 
@@ -103,15 +121,15 @@ pub fn exit(success: bool) -> ! {
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     match info.location() {
-        Some(at) => hprintln!("PANIC at {}:{}", at.file(), at.line()),
-        None => hprintln!("PANIC"),
+        Some(at) => say!("PANIC at {}:{}", at.file(), at.line()),
+        None => say!("PANIC"),
     }
     exit(false)
 }
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HARD FAULT at pc={:#010x}", frame.pc());
+    say!("HARD FAULT at pc={:#x}", frame.pc());
     exit(false)
 }
 
@@ -223,7 +241,7 @@ pub fn report(
 ) -> ! {
     // Measured before anything is printed, so printing does not count.
     let stack = stack::high_water();
-    hprintln!("wxpay firmware example: {} ({})", variant, title);
+    say!("wxpay firmware example: {} ({})", variant, title);
     let record_ok = match record {
         Some(record) => {
             print_record(record);
@@ -235,23 +253,23 @@ pub fn report(
     let mut ok = record_ok;
     let mut calls_stack = 0usize;
     if !calls.is_empty() {
-        hprintln!("call                             instructions  outside RSA  stack bytes");
+        say!("calls:");
     }
     for call in calls {
         let Some(sum) = call.summary else {
-            hprintln!("  {:<30} not recorded", call.name);
+            say!("  {} not recorded", call.name);
             ok = false;
             continue;
         };
-        hprintln!(
-            "  {:<30} {:>12} {:>12} {:>12}{}",
+        say!(
+            "  {}: {} instructions, {} outside RSA, {} bytes of stack{}",
             call.name,
             sum.total,
             sum.outside_rsa,
             sum.stack_outside_rsa.max(sum.stack_rsa),
             if call.ok { "" } else { "  FAILED" }
         );
-        hprintln!(
+        say!(
             "REPORT call.{}.total={} call.{}.outside_rsa={} call.{}.stack={}",
             call.key,
             sum.total,
@@ -264,7 +282,7 @@ pub fn report(
         calls_stack = calls_stack.max(sum.stack_outside_rsa).max(sum.stack_rsa);
     }
     if let Some(matched) = request_matched {
-        hprintln!(
+        say!(
             "request on the wire: {}",
             if matched {
                 "exactly as prepared on the host (signature included)"
@@ -274,22 +292,22 @@ pub fn report(
         );
         ok &= matched;
     }
-    hprintln!("phase                            instructions  stack bytes");
+    say!("phases:");
     let (mut total, mut outside_rsa) = (0u64, 0u64);
     let (mut stack_outside_rsa, mut stack_rsa) = (0usize, 0usize);
     for phase in phases {
         let Some(work) = meter.between(phase.from, phase.to) else {
-            hprintln!("  {:<30} not recorded", phase.name);
+            say!("  {} not recorded", phase.name);
             ok = false;
             continue;
         };
-        hprintln!(
-            "  {:<30} {:>12} {:>12}",
+        say!(
+            "  {}: {} instructions, {} bytes of stack",
             phase.name,
             work.instructions,
             work.stack
         );
-        hprintln!(
+        say!(
             "REPORT phase.{}={} stack.{}={}",
             phase.key,
             work.instructions,
@@ -310,14 +328,13 @@ pub fn report(
         .max(calls_stack)
         .max(meter.setup_stack());
 
-    hprintln!("  {:<30} {:>12}", "total", total);
-    hprintln!(
-        "  {:<30} {:>12} {:>12}",
-        "outside RSA",
+    say!("  total: {} instructions", total);
+    say!(
+        "  outside RSA: {} instructions, {} bytes of stack",
         outside_rsa,
         stack_outside_rsa
     );
-    hprintln!(
+    say!(
         "stack high-water: {} bytes (setup {}, RSA {}, the rest {})",
         stack,
         meter.setup_stack(),
@@ -325,19 +342,19 @@ pub fn report(
         stack_outside_rsa
     );
     if stack >= stack::WINDOW {
-        hprintln!("FAILED: the stack filled the measured window");
+        say!("FAILED: the stack filled the measured window");
         ok = false;
     }
-    hprintln!("REPORT total={}", total);
-    hprintln!("REPORT outside_rsa={}", outside_rsa);
-    hprintln!("REPORT stack={}", stack);
-    hprintln!("REPORT stack_outside_rsa={}", stack_outside_rsa);
-    hprintln!("REPORT stack_rsa={}", stack_rsa);
-    hprintln!("REPORT fixture={}", fixture_bytes);
+    say!("REPORT total={}", total);
+    say!("REPORT outside_rsa={}", outside_rsa);
+    say!("REPORT stack={}", stack);
+    say!("REPORT stack_outside_rsa={}", stack_outside_rsa);
+    say!("REPORT stack_rsa={}", stack_rsa);
+    say!("REPORT fixture={}", fixture_bytes);
     if !record_ok {
-        hprintln!("FAILED: not the expected record");
+        say!("FAILED: not the expected record");
     }
-    hprintln!("{}", if ok { "OK" } else { "FAILED" });
+    say!("{}", if ok { "OK" } else { "FAILED" });
     exit(ok)
 }
 

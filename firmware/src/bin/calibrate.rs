@@ -6,8 +6,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use wxpay_firmware::meter::{self, INSTRUCTIONS_PER_TICK};
+use wxpay_firmware::say;
 use wxpay_firmware::{boot, exit, stack};
 
 const ITERATIONS: u32 = 1_000_000;
@@ -24,7 +24,7 @@ fn main() -> ! {
     }
     let measured = meter::now() - start;
     let ok = measured >= expected && measured <= expected + 2 * INSTRUCTIONS_PER_TICK;
-    hprintln!(
+    say!(
         "calibration: {} instructions measured as {} ({})",
         expected,
         measured,

@@ -12,7 +12,6 @@ use core::hint::black_box;
 use core::mem::size_of;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use wxpay_core::api::serviceorder::ServiceOrder;
 use wxpay_core::api::serviceorder::{CollectionState, OrderState, PaidType, StateDescription};
 use wxpay_core::callback::{self, ApiV3Key, Event as Callback, OrderEvent};
@@ -28,6 +27,7 @@ use wxpay_firmware::params::{
     ORDER_TRANSACTION_ID, OUT_ORDER_NO, PAID_CALLBACK_ID, PAID_CALLBACK_NONCE, PUB_KEY_ID,
     SERVICE_ID, SecureElementStub,
 };
+use wxpay_firmware::say;
 use wxpay_firmware::timed::{TimedClock, TimedSigner, TimedTransport, TimedVerifier};
 use wxpay_firmware::{Call, boot, client_error, fail, fixture, report, stack, summarize, wire};
 
@@ -64,7 +64,7 @@ fn main() -> ! {
     stack::paint();
     boot();
     // The sizes first, then a fresh paint, so printing does not count as stack.
-    hprintln!(
+    say!(
         "REPORT size.service_order={} size.complete_order={}",
         size_of::<DeviceOrder>(),
         size_of::<DeviceComplete>()

@@ -8,7 +8,6 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError};
@@ -16,6 +15,7 @@ use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
 use wxpay_firmware::params::{
     AUTHORIZATION_CODE, BLINDING_SEED, HOST, MCHID, PUB_KEY_ID, SERVICE_ID, StandInRng,
 };
+use wxpay_firmware::say;
 use wxpay_firmware::uart::{HostClock, Uart};
 use wxpay_firmware::{boot, client_error, exit, fail, keys, print_record, stack};
 
@@ -69,7 +69,7 @@ fn run(
         .map_err(ClientError::Request)
         .and_then(|query| client.call(&query, body));
     let uart = client.transport_mut().stream_mut();
-    hprintln!(
+    say!(
         "uart: {} bytes written, {} bytes read",
         uart.written,
         uart.read
@@ -81,8 +81,8 @@ fn run(
     print_record(&record);
     let ok = record.service_id.as_str() == SERVICE_ID
         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
-    hprintln!("stack high-water: {} bytes", stack::high_water());
-    hprintln!(
+    say!("stack high-water: {} bytes", stack::high_water());
+    say!(
         "{}",
         if ok {
             "OK"
