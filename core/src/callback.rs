@@ -225,7 +225,8 @@ pub enum Event<'b> {
 /// The service order a `USER_CONFIRM` / `USER_PAID` callback carries: authenticated,
 /// decrypted and checked to be one JSON object, parsed when asked for with the capacities the
 /// caller picks. A host takes [`OrderEvent::order`] (any documented order); firmware that
-/// knows its tariff takes `order_with::<4, 2>()` and keeps a 30 KiB order off its stack.
+/// knows its tariff takes `order_with::<4, 2>()` and keeps a 30 KiB order off its stack, or
+/// [`OrderEvent::order_into`] a record it owns (a `static`), so no copy is on the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderEvent<'b> {
     plaintext: &'b [u8],
