@@ -63,7 +63,7 @@ CALLS = [
     ("terminate_by_code", "terminate by code → 204"),
     ("terminate_by_openid", "terminate by openid → 204"),
     ("aes_gcm", "AES-256-GCM decrypt alone (the callback's resource)"),
-    ("user_paid", "`USER_PAID` callback: verify, decrypt, `order_with::<4, 2>()`"),
+    ("user_paid", "`USER_PAID` callback: verify, decrypt, `order_into` (`ServiceOrder<4, 2>`)"),
 ]
 
 PHASES = [

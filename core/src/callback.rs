@@ -15,6 +15,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::api::serviceorder::ServiceOrder;
 use crate::error::{ParseError, VerifyError};
 use crate::json::{Reader, once};
+use crate::model::Record;
 use crate::time::DateTime;
 use crate::transport::ResponseHeaders;
 use crate::verify::{PlatformKeys, Verifier, verify_response};
@@ -224,7 +225,8 @@ pub enum Event<'b> {
 /// The service order a `USER_CONFIRM` / `USER_PAID` callback carries: authenticated,
 /// decrypted and checked to be one JSON object, parsed when asked for with the capacities the
 /// caller picks. A host takes [`OrderEvent::order`] (any documented order); firmware that
-/// knows its tariff takes `order_with::<4, 2>()` and keeps a 30 KiB order off its stack.
+/// knows its tariff takes `order_with::<4, 2>()` and keeps a 30 KiB order off its stack, or
+/// [`OrderEvent::order_into`] a record it owns (a `static`), so no copy is on the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderEvent<'b> {
     plaintext: &'b [u8],
@@ -241,6 +243,15 @@ impl<'b> OrderEvent<'b> {
         &self,
     ) -> Result<ServiceOrder<P, D>, ParseError> {
         ServiceOrder::from_json(self.plaintext)
+    }
+
+    /// [`OrderEvent::order_with`] into the caller's order (on the caller's stack once, or in
+    /// a `static`), never moved through a `Result`; on error its content is unspecified.
+    pub fn order_into<const P: usize, const D: usize>(
+        &self,
+        out: &mut ServiceOrder<P, D>,
+    ) -> Result<(), ParseError> {
+        Record::parse_into(out, self.plaintext)
     }
 
     /// The decrypted JSON, as received.
@@ -653,6 +664,22 @@ mod tests {
             assert!(event.order_with::<1, 1>().is_ok());
             assert_eq!(
                 event.order_with::<0, 0>().map(|_| ()),
+                Err(ParseError::TooMany {
+                    field: "post_payments",
+                    max: 0
+                })
+            );
+            // In place: the same order as by value, also over a record that held another.
+            let mut into = event
+                .order_with::<1, 1>()
+                .unwrap_or_else(|e| std::panic!("{e}"));
+            into.out_order_no.clear();
+            into.post_payments.clear();
+            assert_eq!(event.order_into(&mut into), Ok(()));
+            assert_eq!(Ok(&into), event.order_with::<1, 1>().as_ref());
+            let mut small = crate::model::Value::placeholder();
+            assert_eq!(
+                event.order_into::<0, 0>(&mut small),
                 Err(ParseError::TooMany {
                     field: "post_payments",
                     max: 0

@@ -461,19 +461,23 @@ impl<T: Value, const N: usize> Value for Vec<T, N> {
     }
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
         let mut items = Vec::new();
+        items.read_into(r, field)?;
+        Ok(items)
+    }
+    /// In place: an array of records is not built on the stack and then copied out.
+    fn read_into(&mut self, r: &mut Reader<'_>, field: &'static str) -> Result<(), ParseError> {
+        self.clear();
         if r.take_null() {
-            return Ok(items);
+            return Ok(());
         }
         r.read_array(field, |r| {
-            items
-                .push(T::placeholder())
+            self.push(T::placeholder())
                 .map_err(|_| ParseError::TooMany { field, max: N })?;
-            match items.last_mut() {
+            match self.last_mut() {
                 Some(item) => item.read_into(r, field),
                 None => Err(ParseError::TooMany { field, max: N }),
             }
-        })?;
-        Ok(items)
+        })
     }
     fn absent(_: &'static str) -> Result<Self, ParseError> {
         Ok(Vec::new())

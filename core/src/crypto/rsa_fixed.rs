@@ -25,7 +25,9 @@ use core::borrow::Borrow;
 use core::fmt;
 
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-use crypto_bigint::{MontyForm, MontyMultiplier, NonZero, Odd, U64, U1024, U2048, Uint, Word};
+use crypto_bigint::{
+    MontyForm, MontyMultiplier, NonZero, Odd, U64, U256, U1024, U2048, Uint, Word,
+};
 use heapless::String;
 use zeroize::Zeroize;
 
@@ -387,22 +389,74 @@ impl Drop for FixedRsaSigner {
 
 /// A 1024-bit prime factor: exactly 1024 bits and odd.
 #[inline(never)]
-fn prime(bytes: &[u8]) -> Result<FixedMontyParams<L1024>, KeyError> {
+fn prime(bytes: &[u8]) -> Result<Odd<U1024>, KeyError> {
     let p = uint_be::<L1024>(bytes).ok_or(KeyError::WrongSize)?;
     if !has_bits(&p, 1024) {
         return Err(KeyError::WrongSize);
     }
-    let p = Odd::new(p).into_option().ok_or(KeyError::Inconsistent)?;
-    Ok(FixedMontyParams::new(p))
+    Odd::new(p).into_option().ok_or(KeyError::Inconsistent)
 }
 
-/// `e · d_p ≡ 1 (mod p − 1)`, checked in constant time.
+/// The Montgomery parameters of a prime factor (constant time). Out of line and not wrapped
+/// in a `Result`, so that they are computed straight into the key being assembled.
+#[inline(never)]
+fn prime_params(p: &Odd<U1024>) -> FixedMontyParams<L1024> {
+    FixedMontyParams::new(*p)
+}
+
+/// `x` in Montgomery form mod `p`.
+#[inline(never)]
+fn to_montgomery(x: &U1024, p: &FixedMontyParams<L1024>) -> U1024 {
+    FixedMontyForm::new(x, p).to_montgomery()
+}
+
+/// `e · d_p ≡ 1 (mod p − 1)`, checked in constant time. The product is 2048 × 64 bits
+/// (schoolbook; a 64-bit `e` stays narrow, so crypto-bigint does not take its Karatsuba path).
 fn inverts(e: &U64, dp: &U1024, p: &U1024) -> bool {
     let Some(p1) = NonZero::new(p.wrapping_sub(&U1024::ONE)).into_option() else {
         return false;
     };
-    let product: U2048 = dp.resize::<L2048>().wrapping_mul(&e.resize::<L2048>());
+    let product: U2048 = dp.resize::<L2048>().wrapping_mul(e);
     product.rem(&p1) == U1024::ONE
+}
+
+/// `p·q = n`.
+#[inline(never)]
+fn product_is(p: &U1024, q: &U1024, n: &U2048) -> bool {
+    mul_wide(p, q) == *n
+}
+
+/// `q·qinv ≡ 1 (mod p)`; Montgomery conversion reduces q mod p (q may exceed p).
+#[inline(never)]
+fn inverse_mod(q: &U1024, qinv: &U1024, p: &FixedMontyParams<L1024>) -> bool {
+    let one = FixedMontyForm::new(q, p)
+        .mul(&FixedMontyForm::new(qinv, p))
+        .retrieve();
+    one == U1024::ONE
+}
+
+/// `a·b` for 1024-bit operands, by Horner's rule over the four 256-bit digits of `b` (from
+/// the top), each step one schoolbook product of 2048 × 256 bits. crypto-bigint's
+/// `concatenating_mul` takes its recursive Karatsuba path at this size, whose frames add up
+/// to about 2.6 KiB of stack on a 32-bit target. Constant time (the shifts are by public
+/// amounts). No step overflows: the accumulator stays below `a·2^(256·(k+1))`.
+#[inline(never)]
+fn mul_wide(a: &U1024, b: &U1024) -> U2048 {
+    let wide = a.resize::<L2048>();
+    let mut acc = U2048::ZERO;
+    for chunk in b.as_limbs().rchunks(U256::LIMBS) {
+        let mut digit = U256::ZERO;
+        digit
+            .as_mut_limbs()
+            .iter_mut()
+            .zip(chunk)
+            .for_each(|(d, s)| *d = *s);
+        acc = acc
+            .shl_vartime(U256::BITS)
+            .wrapping_add(&wide.wrapping_mul(&digit));
+        digit.zeroize();
+    }
+    acc
 }
 
 impl FixedRsaSigner {
@@ -417,12 +471,24 @@ impl FixedRsaSigner {
         let serial_no = String::try_from(serial_no).map_err(|_| KeyError::BadSerial)?;
         let n = uint_be::<L2048>(key.modulus).ok_or(KeyError::WrongSize)?;
         let public = PublicKey::new(n, exponent(key.public_exponent)?)?;
+        Self::with_public(public, key, serial_no)
+    }
+
+    /// The rest of [`Self::from_components`], out of line: the signer is assembled in this
+    /// frame, which is then not on the stack while the public key's Montgomery parameters
+    /// are computed (together the two frames came to about 8.5 KiB on a 32-bit target).
+    #[inline(never)]
+    fn with_public(
+        public: PublicKey,
+        key: &RsaComponents<'_>,
+        serial_no: String<SERIAL_CAPACITY>,
+    ) -> Result<Self, KeyError> {
         let p = prime(key.prime1)?;
         let q = prime(key.prime2)?;
         let mut signer = FixedRsaSigner {
             public,
-            p,
-            q,
+            p: prime_params(&p),
+            q: prime_params(&q),
             dp: uint_be::<L1024>(key.exponent1).ok_or(KeyError::Inconsistent)?,
             dq: uint_be::<L1024>(key.exponent2).ok_or(KeyError::Inconsistent)?,
             qinv: U1024::ZERO,
@@ -432,28 +498,23 @@ impl FixedRsaSigner {
         if !signer.consistent(&qinv) {
             return Err(KeyError::Inconsistent);
         }
-        let qinv_m = FixedMontyForm::new(&qinv, &signer.p);
-        signer.qinv = qinv_m.to_montgomery();
+        signer.qinv = to_montgomery(&qinv, &signer.p);
         Ok(signer)
     }
 
-    /// Whether the parts belong together, `qinv` being the plain coefficient.
+    /// Whether the parts belong together, `qinv` being the plain coefficient. The checks are
+    /// out of line, one frame each, so that their temporaries are not all on the stack at once.
     #[inline(never)]
     fn consistent(&self, qinv: &U1024) -> bool {
         let pv = self.p.modulus().as_ref();
         let qv = self.q.modulus().as_ref();
-        let product: U2048 = pv.concatenating_mul(qv);
-        let parts = product == *self.public.modulus()
+        let parts = product_is(pv, qv, self.public.modulus())
             && qinv < pv
             && self.dp < *pv
             && self.dq < *qv
             && inverts(&self.public.e, &self.dp, pv)
             && inverts(&self.public.e, &self.dq, qv);
-        // q·qinv ≡ 1 (mod p); Montgomery conversion reduces q mod p (q may exceed p).
-        let one = FixedMontyForm::new(qv, &self.p)
-            .mul(&FixedMontyForm::new(qinv, &self.p))
-            .retrieve();
-        parts && one == U1024::ONE
+        parts && inverse_mod(qv, qinv, &self.p)
     }
 
     /// A key from DER: PKCS#8 (`BEGIN PRIVATE KEY`, `apiclient_key.pem`) or PKCS#1
@@ -480,7 +541,10 @@ impl FixedRsaSigner {
             // Montgomery conversion reduces the draw mod n.
             let mut r = self.public.reduce(&U2048::from_be_slice(&bytes));
             bytes.zeroize();
-            let inverses = (invert_half(&r, &self.p), invert_half(&r, &self.q));
+            let inverses = (
+                invert_half(&reduce_wide(&r, &self.p)),
+                invert_half(&reduce_wide(&r, &self.q)),
+            );
             if let (Some(inv_p), Some(inv_q)) = inverses {
                 let blinding = Blinding {
                     r_e: self.public.raise(&r),
@@ -495,17 +559,18 @@ impl FixedRsaSigner {
         Err(SignError::Fault)
     }
 
-    /// One CRT half: `c^d_x mod x`, times the blinding inverse mod x if any (Montgomery form).
+    /// One CRT half: `c^d_x mod x` from `base = c mod x`, times the blinding inverse mod x if
+    /// any (Montgomery form). The caller reduces `c` ([`reduce_wide`]), so that its frame and
+    /// this one (with the exponentiation's window table) are not on the stack together.
     #[inline(never)]
     fn half(
-        c: &U2048,
-        params: &FixedMontyParams<L1024>,
+        base: &FixedMontyForm<L1024>,
         exp: &U1024,
         unblind: Option<&U1024>,
     ) -> FixedMontyForm<L1024> {
-        let x = pow_secret(&reduce_wide(c, params), exp);
+        let x = pow_secret(base, exp);
         match unblind {
-            Some(inv) => x.mul(&FixedMontyForm::from_montgomery(*inv, params)),
+            Some(inv) => x.mul(&FixedMontyForm::from_montgomery(*inv, base.params())),
             None => x,
         }
     }
@@ -517,7 +582,7 @@ impl FixedRsaSigner {
         let m2_p = FixedMontyForm::new(m2, &self.p);
         let qinv = FixedMontyForm::from_montgomery(self.qinv, &self.p);
         let mut h = m1.sub(&m2_p).mul(&qinv).retrieve();
-        let product: U2048 = h.concatenating_mul(self.q.modulus().as_ref());
+        let product = mul_wide(&h, self.q.modulus().as_ref());
         h.zeroize();
         product.wrapping_add(&m2.resize::<L2048>())
     }
@@ -525,8 +590,11 @@ impl FixedRsaSigner {
     /// `c^d mod n` by CRT (constant-time in the key and in `c`), unblinded per half.
     #[inline(never)]
     fn private_op(&self, c: &U2048, blinding: Option<&Blinding>) -> U2048 {
-        let m1 = Self::half(c, &self.p, &self.dp, blinding.map(|b| &b.inv_p));
-        let mut m2 = Self::half(c, &self.q, &self.dq, blinding.map(|b| &b.inv_q)).retrieve();
+        let mut base = reduce_wide(c, &self.p);
+        let m1 = Self::half(&base, &self.dp, blinding.map(|b| &b.inv_p));
+        base = reduce_wide(c, &self.q);
+        let mut m2 = Self::half(&base, &self.dq, blinding.map(|b| &b.inv_q)).retrieve();
+        base.as_montgomery_mut().zeroize();
         let s = self.combine(&m1, &m2);
         m2.zeroize();
         s
@@ -570,10 +638,11 @@ impl Drop for Blinding {
     }
 }
 
-/// Montgomery form of `r⁻¹ mod p` (constant time), if `r` is invertible mod p.
+/// Montgomery form of `r⁻¹ mod p` (constant time), if `r` (already reduced mod p by
+/// [`reduce_wide`], in the caller's frame rather than on top of this one) is invertible.
 #[inline(never)]
-fn invert_half(r: &U2048, params: &FixedMontyParams<L1024>) -> Option<U1024> {
-    let inverse = reduce_wide(r, params).invert().into_option()?;
+fn invert_half(r: &FixedMontyForm<L1024>) -> Option<U1024> {
+    let inverse = r.invert().into_option()?;
     Some(*inverse.as_montgomery())
 }
 
@@ -1186,6 +1255,42 @@ mod tests {
                 reduce_wide(&c, &params).retrieve(),
                 c.rem(params.modulus().as_nz_ref())
             );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The chunked schoolbook product against crypto-bigint's Karatsuba one, and the
+        /// narrow `e·d` product against the wide one it replaced.
+        #[test]
+        fn wide_products_agree_with_crypto_bigint(
+            a in proptest::collection::vec(any::<u8>(), 128),
+            b in proptest::collection::vec(any::<u8>(), 128),
+            e in any::<u64>(),
+        ) {
+            let (a, b) = (U1024::from_be_slice(&a), U1024::from_be_slice(&b));
+            let expected: U2048 = a.concatenating_mul(&b);
+            prop_assert_eq!(mul_wide(&a, &b), expected);
+            let e = U64::from_u64(e);
+            prop_assert_eq!(
+                a.resize::<L2048>().wrapping_mul(&e),
+                a.resize::<L2048>().wrapping_mul(&e.resize::<L2048>())
+            );
+        }
+    }
+
+    #[test]
+    fn wide_product_edges() {
+        for (a, b) in [
+            (U1024::ZERO, U1024::MAX),
+            (U1024::MAX, U1024::MAX),
+            (U1024::ONE, U1024::MAX),
+            (U1024::MAX.shr_vartime(1), U1024::ONE.shl_vartime(1023)),
+        ] {
+            let expected: U2048 = a.concatenating_mul(&b);
+            assert_eq!(mul_wide(&a, &b), expected);
+            assert_eq!(mul_wide(&b, &a), expected);
         }
     }
 
