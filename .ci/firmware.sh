@@ -37,7 +37,7 @@ step "firmware: format and clippy"
   cargo clippy --release --locked --features rsa,callback,defmt --bins -- -D warnings
 )
 
-step "core: the fixed-size RSA provider (rsa-fixed), which no workspace member enables"
+step "core: the fixed-size RSA provider (rsa-fixed), with 64-bit and with 32-bit limbs"
 cargo test --locked -p wxpay-core --features rsa-fixed --lib crypto::
 # The same tests with 32-bit limbs (the firmware's word size): the Montgomery kernel and the
 # exponentiations against crypto-bigint and the rsa crate, on i686.

@@ -7,6 +7,7 @@ files; files the fuzzer added (named by their SHA-1) are left alone.
 """
 
 import base64
+import hashlib
 import json
 import pathlib
 
@@ -579,6 +580,37 @@ ORDER_CALLBACKS = {
 }
 
 
+def pem_der(pem):
+    return base64.b64decode("".join(l for l in pem.splitlines() if not l.startswith("-----")))
+
+
+def rsa_seeds():
+    """`rsa_fixed`: a mode byte, then a DER key (0) or a digest and a signature (1)."""
+    from cryptography.hazmat.primitives import serialization  # pip install cryptography
+
+    merchant = KEYS["merchant_private_key_pem"]
+    platform = KEYS["platform_public_key_pem"]
+    pkcs1 = serialization.load_pem_private_key(merchant.encode(), None).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption())
+    modulus = serialization.load_pem_public_key(platform.encode()).public_numbers().n
+    good = next(v for v in VECTORS["response_vectors"] if v["expect_valid"])
+    digest = hashlib.sha256(f"{good['timestamp']}\n{good['nonce']}\n{good['body']}\n".encode()).digest()
+    sig = base64.b64decode(good["signature"])
+    return {
+        "key-merchant-pkcs8": b"\x00" + pem_der(merchant),
+        "key-merchant-pkcs1": b"\x00" + pkcs1,
+        "key-platform-spki": b"\x00" + pem_der(platform),
+        "key-not-der": b"\x00not a key",
+        "sig-valid": b"\x01" + digest + sig,
+        "sig-flipped": b"\x01" + digest + sig[:-1] + bytes([sig[-1] ^ 1]),
+        "sig-short": b"\x01" + digest + sig[:255],
+        "sig-long": b"\x01" + digest + sig + b"\x00",
+        "sig-zero": b"\x01" + digest + bytes(256),
+        "sig-modulus": b"\x01" + digest + modulus.to_bytes(256, "big"),
+    }
+
+
 def write(target, seeds):
     out = FUZZ / "corpus" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -602,4 +634,5 @@ total += write("json_writer", {**WRITER, **WRITER_BYTES})
 total += write("serviceorder_record", {**ORDERS, **ORDERS_BYTES})
 total += write("serviceorder_body_roundtrip", BODIES)
 total += write("serviceorder_callback", ORDER_CALLBACKS)
+total += write("rsa_fixed", rsa_seeds())
 print("wrote", total, "seeds")

@@ -22,6 +22,7 @@
 //!   [`certificate`] a decrypted certificate (PEM or DER).
 //! - [`serviceorder_record`] and [`serviceorder_body_roundtrip`] take the raw JSON body;
 //!   [`serviceorder_callback`] head lines and a body, like [`callback`].
+//! - [`rsa_fixed`]: a mode byte, then a DER key (even) or a digest and a signature (odd).
 
 use std::cell::Cell;
 use std::string::String;
@@ -45,12 +46,14 @@ mod callback;
 mod certificates;
 mod http;
 mod json_writer;
+mod rsa_fixed;
 mod serviceorder;
 
 pub use callback::{FUZZ_APIV3_KEY, callback, callback_payload};
 pub use certificates::{CERTIFICATES_NOW, MarkerKey, certificate, certificates};
 pub use http::http_response;
 pub use json_writer::json_writer;
+pub use rsa_fixed::rsa_fixed;
 pub use serviceorder::{serviceorder_body_roundtrip, serviceorder_callback, serviceorder_record};
 
 /// The serial under which [`MarkerVerifier`] accepts signatures in [`verify()`].

@@ -29,6 +29,7 @@ const TARGETS: &[(&str, fn(&[u8]))] = &[
         fuzz_harness::serviceorder_body_roundtrip,
     ),
     ("serviceorder_callback", fuzz_harness::serviceorder_callback),
+    ("rsa_fixed", fuzz_harness::rsa_fixed),
 ];
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -107,6 +108,38 @@ fn verify_seeds_get_past_the_signature_check() {
     for (name, want) in cases {
         assert_eq!(verdict(name), *want, "{name}");
     }
+}
+
+/// The RSA seeds reach both sides of the comparison: the valid signature verifies (so the
+/// harness compares two `true`s, not only refusals), each broken one is refused for its own
+/// reason, and the key seeds load (the merchant key in both encodings signs in the harness).
+#[test]
+fn rsa_fixed_seeds_reach_both_verdicts() {
+    use wxpay_core::crypto::rsa_fixed::{FixedRsaSigner, FixedRsaVerifier, SignatureError};
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/rsa_fixed");
+    let seed = |name: &str| std::fs::read(corpus.join(name)).expect("seed exists");
+    let platform = FixedRsaVerifier::from_der(&seed("seed-key-platform-spki")[1..]).expect("loads");
+    #[rustfmt::skip]
+    let cases: &[(&str, Result<(), SignatureError>)] = &[
+        ("seed-sig-valid",   Ok(())),
+        ("seed-sig-flipped", Err(SignatureError::BadPadding)),
+        ("seed-sig-zero",    Err(SignatureError::BadPadding)),
+        ("seed-sig-short",   Err(SignatureError::WrongLength)),
+        ("seed-sig-long",    Err(SignatureError::WrongLength)),
+        ("seed-sig-modulus", Err(SignatureError::NotBelowModulus)),
+    ];
+    for (name, want) in cases {
+        let data = seed(name);
+        let (digest, signature) = data[1..].split_first_chunk::<32>().expect("a digest");
+        assert_eq!(platform.check(digest, signature), *want, "{name}");
+    }
+    for name in ["seed-key-merchant-pkcs8", "seed-key-merchant-pkcs1"] {
+        assert!(
+            FixedRsaSigner::from_der(&seed(name)[1..], "S").is_ok(),
+            "{name}"
+        );
+    }
+    assert!(FixedRsaSigner::from_der(&seed("seed-key-not-der")[1..], "S").is_err());
 }
 
 /// Every target in `fuzz/fuzz_targets/` is replayed here, so a new one cannot be left out.
