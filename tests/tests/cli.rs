@@ -1064,6 +1064,8 @@ fn notify_verify_decrypt_from_files_and_stdin() {
     use std::io::Write;
     let sandbox = Sandbox::start();
     let dir = std::env::temp_dir().join(format!("wxpay-tests-callbacks-{}", std::process::id()));
+    // A run with the same process id long ago may have left its files here.
+    let _ = std::fs::remove_dir_all(&dir);
     sandbox.emulator.set_callback_dir(Some(dir.clone()));
     sandbox
         .emulator
@@ -1133,6 +1135,7 @@ fn notify_verify_decrypt_from_files_and_stdin() {
         5,
         "callback verification failed: signature does not match",
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `wxpay request`: any endpoint, signed, sent and verified like the typed calls; TARGET is
