@@ -7,9 +7,15 @@
 //! the server's certificate must be valid at the host's time and name [`SERVER_NAME`]; and the
 //! handshake's `CertificateVerify` must be signed by its key. Any failure ends the handshake
 //! with an error: the device never falls back to plain HTTP.
+//!
+//! embedded-tls 0.19 calls the verifier only for the messages the server sends: a server that
+//! sends neither `Certificate` nor `CertificateVerify` and goes straight to `Finished` completes
+//! its handshake unauthenticated. [`CaVerifier`] records that both were checked, in order, and
+//! the caller must see [`Provider::authenticated`] before sending anything.
 
 use embedded_tls::blocking::{
-    Aes128GcmSha256, Certificate, CryptoProvider, TlsClock, TlsError, TlsVerifier,
+    Aes128GcmSha256, Certificate, CertificateRef, CertificateVerifyRef, CryptoProvider,
+    TlsCipherSuite, TlsClock, TlsError, TlsVerifier,
 };
 use embedded_tls::pki::CertVerifier;
 use rand_chacha::ChaCha20Rng;
@@ -117,10 +123,47 @@ impl TlsClock for HostTlsClock {
     }
 }
 
+/// embedded-tls's certificate verifier for [`TEST_CA`], recording that the server's
+/// certificate and then its `CertificateVerify` were each checked once.
+pub struct CaVerifier {
+    inner: CertVerifier<'static, Aes128GcmSha256, HostTlsClock, CERT_SIZE>,
+    certificate: bool,
+    signature: bool,
+}
+
+impl TlsVerifier<Aes128GcmSha256> for CaVerifier {
+    fn set_hostname_verification(&mut self, hostname: &str) -> Result<(), TlsError> {
+        self.inner.set_hostname_verification(hostname)
+    }
+
+    fn verify_certificate(
+        &mut self,
+        transcript: &<Aes128GcmSha256 as TlsCipherSuite>::Hash,
+        cert: CertificateRef<'_>,
+    ) -> Result<(), TlsError> {
+        if self.certificate {
+            return Err(TlsError::InvalidHandshake);
+        }
+        self.inner.verify_certificate(transcript, cert)?;
+        self.certificate = true;
+        Ok(())
+    }
+
+    fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), TlsError> {
+        // Before the certificate (or twice), embedded-tls's verifier would panic.
+        if !self.certificate || self.signature {
+            return Err(TlsError::InvalidHandshake);
+        }
+        self.inner.verify_signature(verify)?;
+        self.signature = true;
+        Ok(())
+    }
+}
+
 /// The device's TLS provider: the generator and the certificate verifier for [`TEST_CA`].
 pub struct Provider {
     rng: Csprng,
-    verifier: CertVerifier<'static, Aes128GcmSha256, HostTlsClock, CERT_SIZE>,
+    verifier: CaVerifier,
 }
 
 impl Provider {
@@ -128,8 +171,18 @@ impl Provider {
     pub fn new(rng: Csprng) -> Self {
         Provider {
             rng,
-            verifier: CertVerifier::new(Certificate::X509(TEST_CA)),
+            verifier: CaVerifier {
+                inner: CertVerifier::new(Certificate::X509(TEST_CA)),
+                certificate: false,
+                signature: false,
+            },
         }
+    }
+
+    /// Whether the server proved itself in the handshake: a certificate chained to the CA and
+    /// a `CertificateVerify` by its key. Check after the handshake, before any data.
+    pub fn authenticated(&self) -> bool {
+        self.verifier.certificate && self.verifier.signature
     }
 }
 
@@ -160,6 +213,7 @@ pub fn tls_error(e: &TlsError) -> &'static str {
         TlsError::Io(_) | TlsError::IoError => "TLS: I/O",
         TlsError::ConnectionClosed => "TLS: connection closed",
         TlsError::InsufficientSpace => "TLS: buffer too small",
+        TlsError::InvalidHandshake => "TLS: handshake messages out of order",
         _ => "TLS: handshake failed",
     }
 }
