@@ -80,6 +80,10 @@ const TEST_SERVER: &[u8] = include_bytes!("tls/test-server.pem");
 const TEST_SERVER_KEY: &[u8] = include_bytes!("tls/test-server.key.pem");
 const ROGUE_SERVER: &[u8] = include_bytes!("tls/test-rogue.pem");
 const ROGUE_SERVER_KEY: &[u8] = include_bytes!("tls/test-rogue.key.pem");
+const OTHER_HOST: &[u8] = include_bytes!("tls/test-other-host.pem");
+const OTHER_HOST_KEY: &[u8] = include_bytes!("tls/test-other-host.key.pem");
+const EXPIRED: &[u8] = include_bytes!("tls/test-expired.pem");
+const EXPIRED_KEY: &[u8] = include_bytes!("tls/test-expired.key.pem");
 
 /// The emulator with the firmware's record in it.
 fn firmware_emulator() -> Arc<Emulator> {
@@ -129,15 +133,19 @@ fn firmware_queries_the_emulator_inside_tls() {
     assert!(handshake > 0 && query > 0, "{output}");
 }
 
-/// A server the device must not talk to: a certificate the test CA did not sign, or no TLS at
-/// all. The handshake fails, the run ends with an error, and no request reaches the emulator.
+/// A server the device must not talk to: a certificate the test CA did not sign, one it signed
+/// for another host or that has expired, or no TLS at all. The handshake fails, the run ends with an error, and no request reaches the emulator.
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware's tls_query ELF; run by .ci/firmware.sh"]
 fn firmware_refuses_a_server_it_cannot_authenticate() {
     // (case, the listener's certificate and key or None for the plain listener, the error)
     #[rustfmt::skip]
-    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 2] = [
+    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 4] = [
         ("self-signed, not from the test CA", Some((ROGUE_SERVER, ROGUE_SERVER_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, another host",    Some((OTHER_HOST, OTHER_HOST_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, expired",         Some((EXPIRED, EXPIRED_KEY)),
          "FAILED: TLS: certificate refused"),
         // The plain port answers the ClientHello with a plain-HTTP 400.
         ("plain HTTP, no TLS",                None, "FAILED: TLS: "),
