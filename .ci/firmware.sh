@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Firmware: build the Cortex-M4 example (eight variants), run each on QEMU mps2-an386 with
+# Firmware: build the Cortex-M4 example (nine variants), run each on QEMU mps2-an386 with
 # semihosting, fail on any error, and print the size and instruction-count report. Also builds
 # the core (software RSA included) and the embedded-io adapter for Cortex-M0+ and RISC-V, and
 # links the no-allocator proof for all three targets.
@@ -35,6 +35,7 @@ step "firmware: format and clippy"
   cargo clippy --release --locked --bin parse_only --bin calibrate -- -D warnings
   cargo clippy --release --locked --features rsa,callback --bins -- -D warnings
   cargo clippy --release --locked --features rsa,callback,defmt --bins -- -D warnings
+  cargo clippy --release --locked --features rsa,callback,tls --bins -- -D warnings
 )
 
 step "core: the fixed-size RSA provider (rsa-fixed), with 64-bit and with 32-bit limbs"
@@ -60,8 +61,11 @@ step "firmware: no-allocator link proof (Cortex-M4, Cortex-M0+, RISC-V)"
 )
 
 step "firmware: build, run every variant on QEMU, report"
-timeout 1200 python3 firmware/report.py --check
+# Variant 9 (tls_query) runs inside the emulator's firmware_uart test, which report.py starts.
+timeout 1800 python3 firmware/report.py --check
 
-step "firmware: the query over UART0 to the emulator (QEMU -serial tcp:127.0.0.1:PORT)"
-# report.py built firmware/target/thumbv7em-none-eabihf/release/uart_query.
+step "firmware: the query over UART0 to the emulator (QEMU -serial tcp:127.0.0.1:PORT), plain and in TLS 1.3"
+# report.py built firmware/target/thumbv7em-none-eabihf/release/{uart_query,tls_query}. The TLS
+# cases: the emulator's TLS listener with the test CA's certificate (the device must succeed),
+# with a self-signed one and the plain port (the device must fail, no request getting through).
 timeout 900 cargo test --locked -p wxpay-emulator --test firmware_uart -- --ignored

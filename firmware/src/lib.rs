@@ -17,6 +17,8 @@ pub mod fixture {
 pub mod meter;
 pub mod stack;
 pub mod timed;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod uart;
 pub mod wire;
 
@@ -399,9 +401,9 @@ pub mod keys {
     /// The merchant's private key (CRT components), blinded with `random`. `None` if it does
     /// not load, or on a second call.
     #[inline(never)]
-    pub fn merchant(
-        random: params::StandInRng,
-    ) -> Option<BlindedFixedRsaSigner<params::StandInRng, &'static FixedRsaSigner>> {
+    pub fn merchant<R: wxpay_core::RandomSource>(
+        random: R,
+    ) -> Option<BlindedFixedRsaSigner<R, &'static FixedRsaSigner>> {
         let parts = RsaComponents {
             modulus: fixture::MERCHANT_N,
             public_exponent: fixture::MERCHANT_E,

@@ -9,6 +9,7 @@
 //! here), so the limit is several seconds of host time: ample for the emulator's answer.
 
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_io::ErrorKind;
 
@@ -40,6 +41,17 @@ pub struct Uart {
     pub read: usize,
 }
 
+/// SysTick ticks spent polling a register that was not ready (waiting for the peer or for room
+/// to send), over all of the UART's use.
+static POLLED_TICKS: AtomicU32 = AtomicU32::new(0);
+
+/// Instructions spent so far waiting for the UART (see [`Uart`]'s reads and writes), so that
+/// the work around the stream (a TLS handshake, say) can be counted without the wait for the
+/// peer.
+pub fn polled() -> u64 {
+    u64::from(POLLED_TICKS.load(Ordering::Relaxed)) * meter::INSTRUCTIONS_PER_TICK
+}
+
 fn reg(addr: usize) -> u32 {
     // SAFETY: a memory-mapped register of the CMSDK UART on this board, always readable.
     unsafe { read_volatile(addr as *const u32) }
@@ -63,13 +75,21 @@ impl Uart {
 
     /// Waits until `ready` or `limit` instructions pass; false on timeout.
     fn wait(ready: impl Fn() -> bool, limit: u64) -> bool {
-        let start = meter::now();
-        while !ready() {
-            if meter::now().saturating_sub(start) > limit {
-                return false;
-            }
+        if ready() {
+            return true;
         }
-        true
+        let start = meter::now();
+        let ready = loop {
+            if ready() {
+                break true;
+            }
+            if meter::now().saturating_sub(start) > limit {
+                break false;
+            }
+        };
+        let ticks = meter::now().saturating_sub(start) / meter::INSTRUCTIONS_PER_TICK;
+        POLLED_TICKS.fetch_add(u32::try_from(ticks).unwrap_or(u32::MAX), Ordering::Relaxed);
+        ready
     }
 }
 

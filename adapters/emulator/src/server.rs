@@ -2,6 +2,9 @@
 //! most [`MAX_CONNECTIONS`] at once (past that it answers 503 and closes). It binds loopback
 //! addresses only, and answers a TLS handshake (or any malformed head) with a plain 400, so a
 //! client that speaks TLS to it fails at once instead of waiting for a timeout.
+//!
+//! [`Server::start_tls`] serves the same requests inside TLS (rustls on AWS-LC), for clients
+//! that check the server's certificate against a test CA (the firmware's `tls_query`).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -55,6 +58,27 @@ impl Server {
         addr: &str,
         max_connections: usize,
     ) -> io::Result<Server> {
+        Self::listen(emulator, addr, max_connections, None)
+    }
+
+    /// [`Server::start`] inside TLS: every accepted connection is a rustls server connection
+    /// with `config` (see [`tls_config`]), and the requests inside it are served as on the
+    /// plain port. A failed handshake closes the connection before any request is read.
+    /// Connections past [`MAX_CONNECTIONS`] are closed without an answer.
+    pub fn start_tls(
+        emulator: Arc<Emulator>,
+        addr: &str,
+        config: Arc<rustls::ServerConfig>,
+    ) -> io::Result<Server> {
+        Self::listen(emulator, addr, MAX_CONNECTIONS, Some(config))
+    }
+
+    fn listen(
+        emulator: Arc<Emulator>,
+        addr: &str,
+        max_connections: usize,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> io::Result<Server> {
         let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
         if addrs.is_empty() || !addrs.iter().all(|a| a.ip().is_loopback()) {
             return Err(io::Error::new(
@@ -79,17 +103,23 @@ impl Server {
                     let Ok(stream) = stream else { continue };
                     counter.fetch_add(1, Ordering::SeqCst);
                     if open.load(Ordering::SeqCst) >= max_connections {
-                        let _ = refuse(stream, 503, "too many connections");
+                        if tls.is_none() {
+                            let _ = refuse(stream, 503, "too many connections");
+                        }
                         continue;
                     }
                     open.fetch_add(1, Ordering::SeqCst);
                     let slot = Slot(Arc::clone(&open));
                     let emulator = Arc::clone(&emulator);
+                    let tls = tls.clone();
                     let _ = thread::Builder::new()
                         .name("wxpay-emulator-conn".into())
                         .spawn(move || {
                             let _slot = slot;
-                            let _ = serve_connection(&emulator, stream);
+                            let _ = match tls {
+                                None => serve_connection(&emulator, stream),
+                                Some(config) => serve_tls_connection(&emulator, stream, config),
+                            };
                         });
                 }
             })?;
@@ -135,17 +165,65 @@ impl Drop for Server {
     }
 }
 
+/// A connection the request loop serves: plain TCP, or TCP inside rustls.
+trait Connection: Read + Write {
+    /// Plain TCP: a first byte that starts a TLS handshake is refused with a hint.
+    const PLAIN: bool;
+    /// The underlying socket.
+    fn socket(&self) -> &TcpStream;
+    /// Ends the connection's sending side cleanly (TLS: `close_notify` first).
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+impl Connection for TcpStream {
+    const PLAIN: bool = true;
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl Connection for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    const PLAIN: bool = false;
+    fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.conn.send_close_notify();
+        self.flush()?;
+        self.sock.shutdown(std::net::Shutdown::Write)
+    }
+}
+
 fn serve_connection(emulator: &Emulator, stream: TcpStream) -> io::Result<()> {
     stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
     stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
+    serve(emulator, stream)
+}
+
+fn serve_tls_connection(
+    emulator: &Emulator,
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+) -> io::Result<()> {
+    stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    stream.set_nodelay(true)?;
+    let connection = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
+    serve(emulator, rustls::StreamOwned::new(connection, stream))
+}
+
+/// The request loop, the same for plain and TLS connections. Responses are written through
+/// the reader's stream (its buffer holds only bytes read ahead).
+fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
+    let mut reader = BufReader::new(stream);
     loop {
         match reader.fill_buf()?.first() {
             None => return Ok(()),
-            Some(&TLS_HANDSHAKE) => {
+            Some(&TLS_HANDSHAKE) if S::PLAIN => {
                 return refuse(
-                    writer,
+                    reader.into_inner(),
                     400,
                     "this is a plain-HTTP port: use http://, not https://",
                 );
@@ -156,7 +234,7 @@ fn serve_connection(emulator: &Emulator, stream: TcpStream) -> io::Result<()> {
             Ok(Some(read)) => read,
             Ok(None) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                return refuse(writer, 400, &e.to_string());
+                return refuse(reader.into_inner(), 400, &e.to_string());
             }
             Err(e) => return Err(e),
         };
@@ -165,22 +243,28 @@ fn serve_connection(emulator: &Emulator, stream: TcpStream) -> io::Result<()> {
             thread::sleep(delay);
         }
         let close = !keep_alive || response.wire == Wire::Truncated;
-        write_response(&mut writer, &response, close)?;
+        write_response(reader.get_mut(), &response, close)?;
         if close {
+            // TLS: `close_notify`, so the client can tell the end from a truncation.
+            if !S::PLAIN {
+                reader.get_mut().finish()?;
+            }
             return Ok(());
         }
     }
 }
 
 /// Answers `status` with an unsigned JSON error and closes the connection.
-fn refuse(mut stream: TcpStream, status: u16, message: &str) -> io::Result<()> {
+fn refuse(mut stream: impl Connection, status: u16, message: &str) -> io::Result<()> {
     let code = if status == 503 {
         "SERVICE_UNAVAILABLE"
     } else {
         "INVALID_REQUEST"
     };
     let body = format!(r#"{{"code":"{code}","message":"{message}"}}"#);
-    stream.set_write_timeout(Some(Duration::from_secs(1)))?;
+    stream
+        .socket()
+        .set_write_timeout(Some(Duration::from_secs(1)))?;
     write!(
         stream,
         "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -188,7 +272,33 @@ fn refuse(mut stream: TcpStream, status: u16, message: &str) -> io::Result<()> {
         body.len()
     )?;
     stream.flush()?;
-    stream.shutdown(std::net::Shutdown::Write)
+    stream.finish()
+}
+
+/// A TLS 1.3-only server configuration (AWS-LC) presenting `cert_chain_pem` (the server's
+/// certificate first, PEM) with the PKCS#8 key `key_pem`, for [`Server::start_tls`].
+pub fn tls_config(cert_chain_pem: &[u8], key_pem: &[u8]) -> io::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |what: &str, e: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"))
+    };
+    let chain = CertificateDer::pem_slice_iter(cert_chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("certificate chain", &e))?;
+    if chain.is_empty() {
+        return Err(invalid("certificate chain", &"no certificate"));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| invalid("private key", &e))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .map_err(|e| invalid("TLS versions", &e))?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| invalid("certificate and key", &e))?;
+    Ok(Arc::new(config))
 }
 
 /// Reads one request; `None` at a clean end of the connection.
@@ -412,6 +522,82 @@ mod tests {
                 "{answer}"
             );
             assert!(answer.contains(needle), "{answer}");
+        }
+    }
+
+    const CA: &[u8] = include_bytes!("../tests/tls/test-ca.pem");
+    const SERVER: &[u8] = include_bytes!("../tests/tls/test-server.pem");
+    const SERVER_KEY: &[u8] = include_bytes!("../tests/tls/test-server.key.pem");
+    const ROGUE: &[u8] = include_bytes!("../tests/tls/test-rogue.pem");
+    const ROGUE_KEY: &[u8] = include_bytes!("../tests/tls/test-rogue.key.pem");
+
+    /// A rustls client trusting only the test CA, over a fresh connection to `server`.
+    fn tls_client(server: &Server) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(CA).expect("the CA's PEM"))
+            .expect("the CA");
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = "localhost".try_into().expect("a server name");
+        let connection =
+            rustls::ClientConnection::new(Arc::new(config), name).expect("a client connection");
+        let socket = TcpStream::connect(server.addr()).expect("connects");
+        rustls::StreamOwned::new(connection, socket)
+    }
+
+    #[test]
+    fn the_tls_listener_serves_the_same_requests_inside_tls() {
+        let config = tls_config(SERVER, SERVER_KEY).expect("the test certificate and key");
+        let server =
+            Server::start_tls(Arc::new(Emulator::demo()), "127.0.0.1:0", config).expect("listens");
+        let mut tls = tls_client(&server);
+        tls.write_all(b"GET /v3/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("writes inside TLS");
+        let mut answer = String::new();
+        tls.read_to_string(&mut answer)
+            .expect("reads to close_notify");
+        // Not a client's request: the emulator's signed refusal, inside TLS.
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("missing User-Agent header"), "{answer}");
+        assert_eq!(server.connections_accepted(), 1);
+    }
+
+    #[test]
+    fn a_certificate_from_another_ca_fails_the_handshake() {
+        let config = tls_config(ROGUE, ROGUE_KEY).expect("the rogue certificate and key");
+        let emulator = Arc::new(Emulator::demo());
+        let server =
+            Server::start_tls(Arc::clone(&emulator), "127.0.0.1:0", config).expect("listens");
+        let mut tls = tls_client(&server);
+        let written = tls.write_all(b"GET /v3/x HTTP/1.1\r\nHost: x\r\n\r\n");
+        let error = written.expect_err("the client refuses the certificate");
+        assert!(error.to_string().contains("UnknownIssuer"), "{error}");
+        assert!(emulator.seen_targets().is_empty());
+    }
+
+    #[test]
+    fn tls_config_refuses_what_is_not_a_certificate_and_key() {
+        #[rustfmt::skip]
+        let cases: &[(&[u8], &[u8], &str)] = &[
+            (b"",     SERVER_KEY, "no certificate"),
+            (SERVER,  b"",        "private key"),
+            (SERVER,  ROGUE_KEY,  "certificate and key"),
+        ];
+        for (chain, key, needle) in cases {
+            let error = tls_config(chain, key).expect_err("refused");
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+            assert!(error.to_string().contains(needle), "{needle}: {error}");
         }
     }
 }

@@ -3,9 +3,13 @@
 //! (`-serial tcp:127.0.0.1:PORT`), and the device signs, sends, reads, verifies and parses
 //! over that byte stream.
 //!
-//! Needs `qemu-system-arm` and the ELF, so it is ignored by default; `.ci/firmware.sh` builds
-//! the ELF and runs it with `cargo test -p wxpay-emulator --test firmware_uart -- --ignored`.
-//! `WXPAY_FIRMWARE_UART_ELF` overrides the ELF's path.
+//! The TLS variant (`firmware/src/bin/tls_query.rs`) does the same inside TLS 1.3 against the
+//! emulator's TLS listener with the test certificate (`tests/tls/`), and must refuse a server
+//! whose certificate the test CA did not sign, or that does not speak TLS.
+//!
+//! Needs `qemu-system-arm` and the ELFs, so it is ignored by default; `.ci/firmware.sh` builds
+//! the ELFs and runs them with `cargo test -p wxpay-emulator --test firmware_uart -- --ignored`.
+//! `WXPAY_FIRMWARE_UART_ELF` and `WXPAY_FIRMWARE_TLS_ELF` override the ELFs' paths.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -14,7 +18,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wxpay_emulator::server::Server;
+use wxpay_emulator::server::{Server, tls_config};
 use wxpay_emulator::{Emulator, demo};
 
 /// The firmware's authorization code (`firmware/src/params.rs`): `|` and `*` cross the wire
@@ -50,18 +54,125 @@ fn firmware_queries_the_emulator_over_uart() {
 
 /// The ELF: `WXPAY_FIRMWARE_UART_ELF`, or where `report.py` builds it.
 fn elf() -> String {
-    let elf = std::env::var("WXPAY_FIRMWARE_UART_ELF").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../firmware/target/thumbv7em-none-eabihf/release/uart_query"
+    firmware_elf("WXPAY_FIRMWARE_UART_ELF", "uart_query", "rsa")
+}
+
+/// The TLS variant's ELF: `WXPAY_FIRMWARE_TLS_ELF`, or where `report.py` builds it.
+fn tls_elf() -> String {
+    firmware_elf("WXPAY_FIRMWARE_TLS_ELF", "tls_query", "tls")
+}
+
+fn firmware_elf(variable: &str, bin: &str, features: &str) -> String {
+    let elf = std::env::var(variable).unwrap_or_else(|_| {
+        format!(
+            "{}/../../firmware/target/thumbv7em-none-eabihf/release/{bin}",
+            env!("CARGO_MANIFEST_DIR")
         )
-        .to_owned()
     });
     assert!(
         std::path::Path::new(&elf).exists(),
-        "{elf}: build it with `cd firmware && cargo build --release --features rsa --bin uart_query`"
+        "{elf}: build it with `cd firmware && cargo build --release --features {features} --bin {bin}`"
     );
     elf
+}
+
+const TEST_SERVER: &[u8] = include_bytes!("tls/test-server.pem");
+const TEST_SERVER_KEY: &[u8] = include_bytes!("tls/test-server.key.pem");
+const ROGUE_SERVER: &[u8] = include_bytes!("tls/test-rogue.pem");
+const ROGUE_SERVER_KEY: &[u8] = include_bytes!("tls/test-rogue.key.pem");
+const OTHER_HOST: &[u8] = include_bytes!("tls/test-other-host.pem");
+const OTHER_HOST_KEY: &[u8] = include_bytes!("tls/test-other-host.key.pem");
+const EXPIRED: &[u8] = include_bytes!("tls/test-expired.pem");
+const EXPIRED_KEY: &[u8] = include_bytes!("tls/test-expired.key.pem");
+
+/// The emulator with the firmware's record in it.
+fn firmware_emulator() -> Arc<Emulator> {
+    let emulator = Arc::new(Emulator::demo());
+    let mut record = emulator
+        .record(demo::AUTHORIZATION_CODE)
+        .expect("the demo record");
+    record.authorization_code = FIRMWARE_CODE.to_owned();
+    emulator.insert_record(record);
+    emulator
+}
+
+/// The `REPORT key=value` lines of the TLS variant, printed for `report.py` and the reader.
+fn report_value(output: &str, key: &str) -> u64 {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("REPORT {key}=")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no REPORT {key}: {output}"))
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the firmware's tls_query ELF; run by .ci/firmware.sh"]
+fn firmware_queries_the_emulator_inside_tls() {
+    let emulator = firmware_emulator();
+    let config = tls_config(TEST_SERVER, TEST_SERVER_KEY).expect("the test certificate");
+    let server = Server::start_tls(Arc::clone(&emulator), "127.0.0.1:0", config).expect("listens");
+
+    let (status, output) = run_qemu(&tls_elf(), &server.addr().to_string());
+    assert!(status.success(), "the firmware failed: {output}");
+    assert!(output.lines().any(|l| l == "OK"), "{output}");
+    assert!(
+        output.contains("certificate checked against the test CA"),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("authorization_code         {FIRMWARE_CODE}")),
+        "{output}"
+    );
+    assert_eq!(emulator.seen_targets(), [FIRMWARE_TARGET.to_owned()]);
+    assert_eq!(server.connections_accepted(), 1);
+    let (handshake, query) = (
+        report_value(&output, "tls_handshake"),
+        report_value(&output, "tls_query"),
+    );
+    eprintln!("TLS instructions: handshake {handshake}, query {query} (UART polling left out)");
+    assert!(handshake > 0 && query > 0, "{output}");
+}
+
+/// A server the device must not talk to: a certificate the test CA did not sign, one it signed
+/// for another host or that has expired, or no TLS at all. The handshake fails, the run ends with an error, and no request reaches the emulator.
+#[test]
+#[ignore = "needs qemu-system-arm and the firmware's tls_query ELF; run by .ci/firmware.sh"]
+fn firmware_refuses_a_server_it_cannot_authenticate() {
+    // (case, the listener's certificate and key or None for the plain listener, the error)
+    #[rustfmt::skip]
+    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 4] = [
+        ("self-signed, not from the test CA", Some((ROGUE_SERVER, ROGUE_SERVER_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, another host",    Some((OTHER_HOST, OTHER_HOST_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, expired",         Some((EXPIRED, EXPIRED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        // The plain port answers the ClientHello with a plain-HTTP 400.
+        ("plain HTTP, no TLS",                None, "FAILED: TLS: "),
+    ];
+    let elf = tls_elf();
+    for (name, certificate, failure) in cases {
+        let emulator = firmware_emulator();
+        let server = match certificate {
+            Some((chain, key)) => {
+                let config = tls_config(chain, key).expect("a certificate");
+                Server::start_tls(Arc::clone(&emulator), "127.0.0.1:0", config)
+            }
+            None => Server::start(Arc::clone(&emulator), "127.0.0.1:0"),
+        }
+        .expect("listens");
+        let (status, output) = run_qemu(&elf, &server.addr().to_string());
+        assert!(
+            !status.success(),
+            "{name}: the firmware succeeded: {output}"
+        );
+        assert!(output.contains(failure), "{name}: {output}");
+        assert!(!output.lines().any(|l| l == "OK"), "{name}: {output}");
+        assert!(
+            emulator.seen_targets().is_empty(),
+            "{name}: a request got through"
+        );
+    }
 }
 
 /// Runs the firmware with UART0 connected to `addr`; its exit status and output.

@@ -1,0 +1,140 @@
+//! Variant 9: variant 7's query inside TLS 1.3 (embedded-tls) over UART0. QEMU connects UART0
+//! to the emulator's TLS listener (`Server::start_tls`; the emulator's `firmware_uart` test
+//! starts both). The device takes its randomness from the host's `/dev/urandom`
+//! (semihosting), opens TLS checking the server's certificate against the test CA it carries,
+//! and then signs, sends, reads, verifies and parses as variant 7 does. A failed handshake
+//! ends the run with an error; nothing is ever sent in plain.
+//!
+//! Instruction counts (`REPORT` lines) leave out the instructions spent polling the UART for
+//! the peer (`uart::polled`), so they are the device's own work for the handshake and the query.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use embedded_tls::blocking::{TlsConfig, TlsConnection, TlsContext};
+use wxpay_core::api::permissions::QueryByCode;
+use wxpay_core::verify::PlatformKeys;
+use wxpay_core::{Client, ClientError};
+use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+use wxpay_firmware::params::{AUTHORIZATION_CODE, HOST, MCHID, PUB_KEY_ID, SERVICE_ID};
+use wxpay_firmware::say;
+use wxpay_firmware::tls::{
+    Csprng, Provider, READ_BUFFER_LEN, SERVER_NAME, WRITE_BUFFER_LEN, tls_error,
+};
+use wxpay_firmware::uart::{self, HostClock, Uart};
+use wxpay_firmware::{boot, client_error, exit, fail, keys, meter, print_record, stack};
+
+#[entry]
+fn main() -> ! {
+    stack::paint();
+    boot();
+    // One generator each for the TLS handshake, the request nonces and the RSA blinding,
+    // each seeded from the host's entropy. No entropy: no run.
+    let (Some(tls_random), Some(nonces), Some(blinding)) = (
+        Csprng::from_host(),
+        Csprng::from_host(),
+        Csprng::from_host(),
+    ) else {
+        fail("entropy: cannot read the host's /dev/urandom")
+    };
+    let Some(signer) = keys::merchant(blinding) else {
+        fail("merchant key")
+    };
+    let Some(verifier) = keys::platform() else {
+        fail("platform public key")
+    };
+    run(signer, verifier, tls_random, nonces)
+}
+
+/// Instructions since `start` less the UART polling since `polled`.
+fn work(start: u64, polled: u64) -> u64 {
+    meter::now()
+        .saturating_sub(start)
+        .saturating_sub(uart::polled().saturating_sub(polled))
+}
+
+#[inline(never)]
+fn run(
+    signer: impl wxpay_core::Signer,
+    verifier: &'static impl wxpay_core::Verifier,
+    tls_random: Csprng,
+    nonces: Csprng,
+) -> ! {
+    let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
+        fail("platform key set")
+    };
+    let Some(scratch) =
+        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
+    else {
+        fail("scratch buffer")
+    };
+    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
+        fail("body buffer")
+    };
+    let Some(read_buffer) = cortex_m::singleton!(: [u8; READ_BUFFER_LEN] = [0; READ_BUFFER_LEN])
+    else {
+        fail("TLS read buffer")
+    };
+    let Some(write_buffer) = cortex_m::singleton!(: [u8; WRITE_BUFFER_LEN] = [0; WRITE_BUFFER_LEN])
+    else {
+        fail("TLS write buffer")
+    };
+    let mut wire = Uart::new();
+    let mut tls = TlsConnection::new(&mut wire, read_buffer, write_buffer);
+    let config = TlsConfig::new().with_server_name(SERVER_NAME);
+    let mut provider = Provider::new(tls_random);
+    let (start, polled) = (meter::now(), uart::polled());
+    if let Err(e) = tls.open(TlsContext::new(&config, &mut provider)) {
+        fail(tls_error(&e))
+    }
+    let handshake = work(start, polled);
+    // embedded-tls accepts a handshake in which the server skipped its certificate: refuse it.
+    if !provider.authenticated() {
+        fail("TLS: the server did not authenticate (no certificate or CertificateVerify)")
+    }
+    // Setup and handshake's stack; the query's is measured afresh.
+    let handshake_stack = stack::high_water();
+    stack::paint();
+    say!("TLS 1.3 open: TLS_AES_128_GCM_SHA256, certificate checked against the test CA");
+
+    let http: HttpClient<'_, _> = HttpClient::new(tls, HOST, scratch);
+    let client = Client::new(http, signer, keys, HostClock, nonces, MCHID)
+        .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID));
+    let Ok(mut client) = client else {
+        fail("client setup")
+    };
+    let (start, polled) = (meter::now(), uart::polled());
+    let record = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
+        .map_err(ClientError::Request)
+        .and_then(|query| client.call(&query, body));
+    let query = work(start, polled);
+    let record = match record {
+        Ok(record) => record,
+        Err(ClientError::Transport(wxpay_embedded_io::Error::Io(e))) => fail(tls_error(&e)),
+        Err(e) => fail(client_error(&e)),
+    };
+    drop(client);
+    say!(
+        "uart: {} bytes written, {} bytes read",
+        wire.written,
+        wire.read
+    );
+    print_record(&record);
+    let ok = record.service_id.as_str() == SERVICE_ID
+        && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
+    say!("REPORT tls_handshake={}", handshake);
+    say!("REPORT tls_query={}", query);
+    let query_stack = stack::high_water();
+    say!("REPORT stack={}", handshake_stack.max(query_stack));
+    say!("REPORT stack_handshake={}", handshake_stack);
+    say!("REPORT stack_query={}", query_stack);
+    say!(
+        "{}",
+        if ok {
+            "OK"
+        } else {
+            "FAILED: not the expected record"
+        }
+    );
+    exit(ok)
+}
