@@ -84,6 +84,10 @@ const OTHER_HOST: &[u8] = include_bytes!("tls/test-other-host.pem");
 const OTHER_HOST_KEY: &[u8] = include_bytes!("tls/test-other-host.key.pem");
 const EXPIRED: &[u8] = include_bytes!("tls/test-expired.pem");
 const EXPIRED_KEY: &[u8] = include_bytes!("tls/test-expired.key.pem");
+/// A `localhost` leaf signed with the other-host certificate's (public) key, sent with that
+/// certificate as its intermediate: every link verifies, but the intermediate is no CA.
+const FORGED_CHAIN: &[u8] = include_bytes!("tls/test-forged-chain.pem");
+const FORGED_KEY: &[u8] = include_bytes!("tls/test-forged.key.pem");
 
 /// The emulator with the firmware's record in it.
 fn firmware_emulator() -> Arc<Emulator> {
@@ -134,18 +138,22 @@ fn firmware_queries_the_emulator_inside_tls() {
 }
 
 /// A server the device must not talk to: a certificate the test CA did not sign, one it signed
-/// for another host or that has expired, or no TLS at all. The handshake fails, the run ends with an error, and no request reaches the emulator.
+/// for another host or that has expired, a leaf signed by a certificate the CA issued to
+/// someone else, or no TLS at all. The handshake fails, the run ends with an error, and no
+/// request reaches the emulator.
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware's tls_query ELF; run by .ci/firmware.sh"]
 fn firmware_refuses_a_server_it_cannot_authenticate() {
     // (case, the listener's certificate and key or None for the plain listener, the error)
     #[rustfmt::skip]
-    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 4] = [
+    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 5] = [
         ("self-signed, not from the test CA", Some((ROGUE_SERVER, ROGUE_SERVER_KEY)),
          "FAILED: TLS: certificate refused"),
         ("from the test CA, another host",    Some((OTHER_HOST, OTHER_HOST_KEY)),
          "FAILED: TLS: certificate refused"),
         ("from the test CA, expired",         Some((EXPIRED, EXPIRED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("signed by a non-CA the CA issued",  Some((FORGED_CHAIN, FORGED_KEY)),
          "FAILED: TLS: certificate refused"),
         // The plain port answers the ClientHello with a plain-HTTP 400.
         ("plain HTTP, no TLS",                None, "FAILED: TLS: "),
