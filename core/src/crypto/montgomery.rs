@@ -14,6 +14,7 @@
 //! selected with a mask.
 
 use crypto_bigint::{Odd, Uint, WideWord, Word};
+use zeroize::Zeroize;
 
 /// `a·b + c + d` as (low word, high word); at most `(W−1)² + 2(W−1) = W² − 1`, so it fits.
 #[inline(always)]
@@ -31,20 +32,27 @@ pub(super) struct Montgomery<'a, const L: usize> {
 }
 
 impl<const L: usize> Montgomery<'_, L> {
-    /// `a ← a·b·R⁻¹ mod n`, for `b < n` and `a < R`; the result is below `n`. (With
-    /// `b = R² mod n` this converts into Montgomery form, with `b = 1` out of it.)
+    /// `a ← a·b·R⁻¹ mod n`, the result below `n`, for `a·b < n·R`: one operand below `n`
+    /// and the other below `R`, as every caller passes them (the exponentiations' operands are
+    /// below `n`; `Modulus::enter` and `leave` multiply any `x < R` by `R² mod n` or by 1).
+    /// Then the running value stays below `a + n < 2R`, so the top carry is 0 or 1, and ends
+    /// below `2n`, so one conditional subtraction reduces it. The scratch is cleared after use
+    /// (it held the secret exponentiation's intermediate values).
     #[inline(never)]
     pub(super) fn mul_assign(&self, a: &mut [Word; L], b: &[Word; L]) {
         let mut t = [0; L];
         let top = self.product(a, b, &mut t);
         self.reduce(&t, top, a);
+        t.zeroize();
     }
 
-    /// `a ← a²·R⁻¹ mod n`, for `a < n`: the multiplication on a copy (one copy of the code).
+    /// `a ← a²·R⁻¹ mod n`, for `a < n`: the multiplication on a copy (one copy of the code),
+    /// cleared afterwards.
     #[inline(always)]
     pub(super) fn square_assign(&self, a: &mut [Word; L]) {
-        let b = *a;
+        let mut b = *a;
         self.mul_assign(a, &b);
+        b.zeroize();
     }
 
     /// `t + top·R = a·b·R⁻¹ mod n + (0 or n)`, below `2n`: for each word `b_i`, add `a·b_i`
@@ -305,6 +313,26 @@ mod tests {
             y in proptest::collection::vec(any::<u8>(), 128),
         ) {
             check(U1024::from_be_slice(&m), U1024::from_be_slice(&x), U1024::from_be_slice(&y))?;
+        }
+
+        /// Odd limb counts: the two-word pass then ends with a single word (RSA's sizes never
+        /// do, on 32- or 64-bit words).
+        #[test]
+        fn agrees_with_crypto_bigint_odd_lengths(
+            m in proptest::collection::vec(any::<u8>(), Uint::<5>::BYTES),
+            x in proptest::collection::vec(any::<u8>(), Uint::<5>::BYTES),
+            y in proptest::collection::vec(any::<u8>(), Uint::<5>::BYTES),
+        ) {
+            let three = Uint::<3>::BYTES;
+            check(
+                Uint::<3>::from_be_slice(&m[..three]),
+                Uint::<3>::from_be_slice(&x[..three]),
+                Uint::<3>::from_be_slice(&y[..three]),
+            )?;
+            check(Uint::<5>::from_be_slice(&m), Uint::<5>::from_be_slice(&x), Uint::<5>::from_be_slice(&y))?;
+            check(Uint::<1>::from_be_slice(&m[..Uint::<1>::BYTES]),
+                  Uint::<1>::from_be_slice(&x[..Uint::<1>::BYTES]),
+                  Uint::<1>::from_be_slice(&y[..Uint::<1>::BYTES]))?;
         }
 
         #[test]

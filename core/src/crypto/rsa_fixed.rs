@@ -387,6 +387,21 @@ impl Drop for FixedRsaSigner {
     }
 }
 
+/// A private key's plain parts while it is being loaded, cleared on drop.
+struct PlainParts {
+    p: Odd<U1024>,
+    q: Odd<U1024>,
+    qinv: U1024,
+}
+
+impl Drop for PlainParts {
+    fn drop(&mut self) {
+        self.p.zeroize();
+        self.q.zeroize();
+        self.qinv.zeroize();
+    }
+}
+
 /// A 1024-bit prime factor: exactly 1024 bits and odd.
 #[inline(never)]
 fn prime(bytes: &[u8]) -> Result<Odd<U1024>, KeyError> {
@@ -442,7 +457,7 @@ fn inverse_mod(q: &U1024, qinv: &U1024, p: &FixedMontyParams<L1024>) -> bool {
 /// amounts). No step overflows: the accumulator stays below `a·2^(256·(k+1))`.
 #[inline(never)]
 fn mul_wide(a: &U1024, b: &U1024) -> U2048 {
-    let wide = a.resize::<L2048>();
+    let mut wide = a.resize::<L2048>();
     let mut acc = U2048::ZERO;
     for chunk in b.as_limbs().rchunks(U256::LIMBS) {
         let mut digit = U256::ZERO;
@@ -456,6 +471,7 @@ fn mul_wide(a: &U1024, b: &U1024) -> U2048 {
             .wrapping_add(&wide.wrapping_mul(&digit));
         digit.zeroize();
     }
+    wide.zeroize();
     acc
 }
 
@@ -483,22 +499,30 @@ impl FixedRsaSigner {
         key: &RsaComponents<'_>,
         serial_no: String<SERIAL_CAPACITY>,
     ) -> Result<Self, KeyError> {
-        let p = prime(key.prime1)?;
-        let q = prime(key.prime2)?;
+        // The plain secret parts, cleared however this returns.
+        let mut plain = PlainParts {
+            p: prime(key.prime1)?,
+            q: <Odd<U1024> as crypto_bigint::ConstOne>::ONE,
+            qinv: U1024::ZERO,
+        };
+        plain.q = prime(key.prime2)?;
+        plain.qinv = uint_be::<L1024>(key.coefficient).ok_or(KeyError::Inconsistent)?;
+        // Built before anything else can fail: its `Drop` clears what it holds.
         let mut signer = FixedRsaSigner {
             public,
-            p: prime_params(&p),
-            q: prime_params(&q),
-            dp: uint_be::<L1024>(key.exponent1).ok_or(KeyError::Inconsistent)?,
-            dq: uint_be::<L1024>(key.exponent2).ok_or(KeyError::Inconsistent)?,
+            p: prime_params(&plain.p),
+            q: prime_params(&plain.q),
+            dp: U1024::ZERO,
+            dq: U1024::ZERO,
             qinv: U1024::ZERO,
             serial_no,
         };
-        let qinv = uint_be::<L1024>(key.coefficient).ok_or(KeyError::Inconsistent)?;
-        if !signer.consistent(&qinv) {
+        signer.dp = uint_be::<L1024>(key.exponent1).ok_or(KeyError::Inconsistent)?;
+        signer.dq = uint_be::<L1024>(key.exponent2).ok_or(KeyError::Inconsistent)?;
+        if !signer.consistent(&plain.qinv) {
             return Err(KeyError::Inconsistent);
         }
-        signer.qinv = to_montgomery(&qinv, &signer.p);
+        signer.qinv = to_montgomery(&plain.qinv, &signer.p);
         Ok(signer)
     }
 
@@ -614,8 +638,10 @@ impl FixedRsaSigner {
             None => m,
             Some(b) => self.public.mul(&m, &b.r_e),
         };
-        let s = self.private_op(&c, blinding);
+        let mut s = self.private_op(&c, blinding);
         if s >= *self.public.modulus() || self.public.raise(&s) != m {
+            // A faulty CRT result would reveal a factor of n: it does not outlive the check.
+            s.zeroize();
             return Err(SignError::Fault);
         }
         out.copy_from_slice(s.to_be_bytes().as_ref());
