@@ -135,6 +135,27 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     exit(false)
 }
 
+/// The response body buffer's size.
+pub const BODY_LEN: usize = 2048;
+
+/// The client's two buffers, in statics: the HTTP scratch (request head, then response head)
+/// and the response body. Taken once per run; a second call ends the run with a failure.
+pub fn client_buffers() -> (
+    &'static mut [u8; wxpay_embedded_io::RECOMMENDED_SCRATCH_LEN],
+    &'static mut [u8; BODY_LEN],
+) {
+    use wxpay_embedded_io::RECOMMENDED_SCRATCH_LEN;
+    let Some(scratch) =
+        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
+    else {
+        fail("scratch buffer")
+    };
+    let Some(body) = cortex_m::singleton!(: [u8; BODY_LEN] = [0; BODY_LEN]) else {
+        fail("body buffer")
+    };
+    (scratch, body)
+}
+
 use meter::{Event, Meter, Phase};
 
 /// Boot: the instruction meter. Call right after [`stack::paint`].
@@ -479,7 +500,7 @@ fn run_client<S: wxpay_core::Signer, const N: usize>(
 ) -> ! {
     use wxpay_core::Client;
     use wxpay_core::verify::PlatformKeys;
-    use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+    use wxpay_embedded_io::HttpClient;
 
     use crate::timed::{TimedClock, TimedSigner, TimedTransport, TimedVerifier};
 
@@ -494,14 +515,7 @@ fn run_client<S: wxpay_core::Signer, const N: usize>(
     let Ok(keys) = keys else {
         fail("platform key set")
     };
-    let Some(scratch) =
-        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
-    else {
-        fail("scratch buffer")
-    };
-    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
-        fail("body buffer")
-    };
+    let (scratch, body) = client_buffers();
     let http: HttpClient<'_, wire::Wire> = HttpClient::new(
         wire::Wire::new(fixture::RESPONSE, expected_request),
         params::HOST,

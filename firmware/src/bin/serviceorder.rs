@@ -18,7 +18,7 @@ use wxpay_core::crypto::rsa_fixed::FixedRsaVerifier;
 use wxpay_core::model::Value;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError, ResponseHeaders};
-use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+use wxpay_embedded_io::HttpClient;
 use wxpay_firmware::meter::{CLIENT_PHASES, Event, Meter, Phase};
 use wxpay_firmware::params::{
     self, APIV3_KEY, APPID, DeviceComplete, DeviceOrder, MCHID, NOW, OPENID, ORDER_DISCOUNT,
@@ -27,7 +27,9 @@ use wxpay_firmware::params::{
 };
 use wxpay_firmware::say;
 use wxpay_firmware::timed::{TimedClock, TimedSigner, TimedTransport, TimedVerifier};
-use wxpay_firmware::{Call, boot, client_error, fail, fixture, report, stack, summarize, wire};
+use wxpay_firmware::{
+    Call, boot, client_buffers, client_error, fail, fixture, report, stack, summarize, wire,
+};
 
 /// Phases of the callback (as variant 6's, with the order parsed at the end).
 const CALLBACK_PHASES: &[Phase] = &[
@@ -217,14 +219,7 @@ fn complete(
     let Ok(keys) = keys else {
         fail("platform key set")
     };
-    let Some(scratch) =
-        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
-    else {
-        fail("scratch buffer")
-    };
-    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
-        fail("body buffer")
-    };
+    let (scratch, body) = client_buffers();
     let http: HttpClient<'_, wire::Wire> = HttpClient::new(
         wire::Wire::new(fixture::COMPLETE_RESPONSE, fixture::COMPLETE_REQUEST),
         params::HOST,

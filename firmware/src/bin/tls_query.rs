@@ -15,14 +15,16 @@ use embedded_tls::blocking::{TlsConfig, TlsConnection, TlsContext};
 use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError};
-use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+use wxpay_embedded_io::HttpClient;
 use wxpay_firmware::params::{AUTHORIZATION_CODE, HOST, MCHID, PUB_KEY_ID, SERVICE_ID};
 use wxpay_firmware::say;
 use wxpay_firmware::tls::{
     Csprng, Provider, READ_BUFFER_LEN, SERVER_NAME, WRITE_BUFFER_LEN, tls_error,
 };
 use wxpay_firmware::uart::{self, HostClock, Uart};
-use wxpay_firmware::{boot, client_error, exit, fail, keys, meter, print_record, stack};
+use wxpay_firmware::{
+    boot, client_buffers, client_error, exit, fail, keys, meter, print_record, stack,
+};
 
 #[entry]
 fn main() -> ! {
@@ -63,14 +65,7 @@ fn run(
     let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
         fail("platform key set")
     };
-    let Some(scratch) =
-        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
-    else {
-        fail("scratch buffer")
-    };
-    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
-        fail("body buffer")
-    };
+    let (scratch, body) = client_buffers();
     let Some(read_buffer) = cortex_m::singleton!(: [u8; READ_BUFFER_LEN] = [0; READ_BUFFER_LEN])
     else {
         fail("TLS read buffer")

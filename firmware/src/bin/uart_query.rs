@@ -11,13 +11,13 @@ use cortex_m_rt::entry;
 use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError};
-use wxpay_embedded_io::{HttpClient, RECOMMENDED_SCRATCH_LEN};
+use wxpay_embedded_io::HttpClient;
 use wxpay_firmware::params::{
     AUTHORIZATION_CODE, BLINDING_SEED, HOST, MCHID, PUB_KEY_ID, SERVICE_ID, StandInRng,
 };
 use wxpay_firmware::say;
 use wxpay_firmware::uart::{HostClock, Uart};
-use wxpay_firmware::{boot, client_error, exit, fail, keys, print_record, stack};
+use wxpay_firmware::{boot, client_buffers, client_error, exit, fail, keys, print_record, stack};
 
 #[entry]
 fn main() -> ! {
@@ -44,14 +44,7 @@ fn run(
     let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
         fail("platform key set")
     };
-    let Some(scratch) =
-        cortex_m::singleton!(: [u8; RECOMMENDED_SCRATCH_LEN] = [0; RECOMMENDED_SCRATCH_LEN])
-    else {
-        fail("scratch buffer")
-    };
-    let Some(body) = cortex_m::singleton!(: [u8; 2048] = [0; 2048]) else {
-        fail("body buffer")
-    };
+    let (scratch, body) = client_buffers();
     let http: HttpClient<'_, Uart> = HttpClient::new(Uart::new(), HOST, scratch);
     let client = Client::new(
         http,
