@@ -228,12 +228,18 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws();
             self.key_at = self.pos;
-            let mut key: String<MAX_KEY_LEN> = String::new();
-            let fits = self.read_string(&mut key.as_mut_view())?;
+            // A key without escapes is borrowed from the text; one with escapes is decoded.
+            let mut decoded: String<MAX_KEY_LEN> = String::new();
+            let key = match self.plain_key() {
+                Some(key) => key,
+                None if self.read_string(&mut decoded.as_mut_view())? => decoded.as_str(),
+                None => "",
+            };
+            // An over-long key matches nothing; "" is never a known field either.
+            let key = if key.len() <= MAX_KEY_LEN { key } else { "" };
             self.expect(b':')?;
             self.skip_ws();
-            // An over-long key matches nothing; "" is never a known field either.
-            on_field(if fits { key.as_str() } else { "" }, self)?;
+            on_field(key, self)?;
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -244,6 +250,23 @@ impl<'a> Reader<'a> {
                 _ => return Err(self.syntax()),
             }
         }
+    }
+
+    /// The key at the cursor when it is a string without escapes (and consumes it); `None`
+    /// leaves the cursor for [`Reader::read_string`], which decodes escapes and reports errors.
+    fn plain_key(&mut self) -> Option<&'a str> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = start + plain_run(self.bytes.get(start..).unwrap_or_default());
+        if self.bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        let text: &'a str = self.text;
+        let key = text.get(start..end)?;
+        self.pos = end + 1;
+        Some(key)
     }
 
     /// Reads a string value into raw bytes (e.g. base64 text headed for in-place decoding).
