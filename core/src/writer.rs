@@ -25,6 +25,16 @@ impl<'b> CountingWriter<'b> {
         self.len = self.len.saturating_add(bytes.len());
     }
 
+    /// Appends the base64 of `bytes` (written in place, no intermediate copy) if it fits;
+    /// counts it either way.
+    pub(crate) fn put_base64(&mut self, bytes: &[u8]) {
+        let len = crate::base64::encoded_len(bytes.len());
+        if let Some(dst) = self.buf.get_mut(self.len..self.len.saturating_add(len)) {
+            crate::base64::encode_bytes(bytes, dst);
+        }
+        self.len = self.len.saturating_add(len);
+    }
+
     /// The written text, or `BufferTooSmall { needed }` with the total length.
     pub(crate) fn finish_str(self) -> Result<&'b str, Error> {
         let CountingWriter { buf, len } = self;
