@@ -11,7 +11,7 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use embedded_tls::blocking::{TlsConfig, TlsConnection, TlsContext};
+use embedded_tls::blocking::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext};
 use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::verify::PlatformKeys;
 use wxpay_core::{Client, ClientError};
@@ -55,6 +55,12 @@ fn work(start: u64, polled: u64) -> u64 {
         .saturating_sub(uart::polled().saturating_sub(polled))
 }
 
+/// The connection: embedded-tls's state over UART0 (its record buffers are statics).
+type Connection<'a, 'w> = TlsConnection<'a, &'w mut Uart, Aes128GcmSha256>;
+
+/// Each phase is a function of its own (`#[inline(never)]`), so that the handshake's state
+/// (the provider, the certificate check) and the query's (the client, the record) are never
+/// on the stack together: `run` keeps only the connection and the keys.
 #[inline(never)]
 fn run(
     signer: impl wxpay_core::Signer,
@@ -65,7 +71,6 @@ fn run(
     let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
         fail("platform key set")
     };
-    let (scratch, body) = client_buffers();
     let Some(read_buffer) = cortex_m::singleton!(: [u8; READ_BUFFER_LEN] = [0; READ_BUFFER_LEN])
     else {
         fail("TLS read buffer")
@@ -76,6 +81,39 @@ fn run(
     };
     let mut wire = Uart::new();
     let mut tls = TlsConnection::new(&mut wire, read_buffer, write_buffer);
+    let handshake = open(&mut tls, tls_random);
+    // Setup and handshake's stack; the query's is measured afresh.
+    let handshake_stack = stack::high_water();
+    stack::paint();
+    say!("TLS 1.3 open: TLS_AES_128_GCM_SHA256, certificate checked against the test CA");
+
+    let (query, ok) = query(&mut tls, signer, keys, nonces);
+    say!(
+        "uart: {} bytes written, {} bytes read",
+        wire.written,
+        wire.read
+    );
+    say!("REPORT tls_handshake={}", handshake);
+    say!("REPORT tls_query={}", query);
+    let query_stack = stack::high_water();
+    say!("REPORT stack={}", handshake_stack.max(query_stack));
+    say!("REPORT stack_handshake={}", handshake_stack);
+    say!("REPORT stack_query={}", query_stack);
+    say!(
+        "{}",
+        if ok {
+            "OK"
+        } else {
+            "FAILED: not the expected record"
+        }
+    );
+    exit(ok)
+}
+
+/// The handshake, checking the server's certificate against the test CA; its instructions.
+/// Any failure ends the run.
+#[inline(never)]
+fn open(tls: &mut Connection<'_, '_>, tls_random: Csprng) -> u64 {
     let config = TlsConfig::new().with_server_name(SERVER_NAME);
     let mut provider = Provider::new(tls_random);
     let (start, polled) = (meter::now(), uart::polled());
@@ -87,11 +125,19 @@ fn run(
     if !provider.authenticated() {
         fail("TLS: the server did not authenticate (no certificate or CertificateVerify)")
     }
-    // Setup and handshake's stack; the query's is measured afresh.
-    let handshake_stack = stack::high_water();
-    stack::paint();
-    say!("TLS 1.3 open: TLS_AES_128_GCM_SHA256, certificate checked against the test CA");
+    handshake
+}
 
+/// The query inside the open connection, printing the record; its instructions, and whether
+/// the record is the one asked for. Any failure ends the run.
+#[inline(never)]
+fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
+    tls: &mut Connection<'_, '_>,
+    signer: S,
+    keys: PlatformKeys<V, 2>,
+    nonces: Csprng,
+) -> (u64, bool) {
+    let (scratch, body) = client_buffers();
     let http: HttpClient<'_, _> = HttpClient::new(tls, HOST, scratch);
     let client = Client::new(http, signer, keys, HostClock, nonces, MCHID)
         .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID));
@@ -108,28 +154,8 @@ fn run(
         Err(ClientError::Transport(wxpay_embedded_io::Error::Io(e))) => fail(tls_error(&e)),
         Err(e) => fail(client_error(&e)),
     };
-    drop(client);
-    say!(
-        "uart: {} bytes written, {} bytes read",
-        wire.written,
-        wire.read
-    );
     print_record(&record);
     let ok = record.service_id.as_str() == SERVICE_ID
         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
-    say!("REPORT tls_handshake={}", handshake);
-    say!("REPORT tls_query={}", query);
-    let query_stack = stack::high_water();
-    say!("REPORT stack={}", handshake_stack.max(query_stack));
-    say!("REPORT stack_handshake={}", handshake_stack);
-    say!("REPORT stack_query={}", query_stack);
-    say!(
-        "{}",
-        if ok {
-            "OK"
-        } else {
-            "FAILED: not the expected record"
-        }
-    );
-    exit(ok)
+    (query, ok)
 }
