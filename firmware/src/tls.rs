@@ -95,6 +95,21 @@ impl Csprng {
     }
 }
 
+/// The run's three generators, one each for the TLS handshake, the request nonces and the RSA
+/// blinding, each seeded from [`host_entropy`], in a static (0.3 KiB each): held by reference,
+/// they are not copied through every frame that passes them on. `None` without entropy, or
+/// on a second call.
+#[inline(never)]
+pub fn host_generators() -> Option<[&'static mut Csprng; 3]> {
+    let generators = cortex_m::singleton!(
+        : [Option<Csprng>; 3] = [Csprng::from_host(), Csprng::from_host(), Csprng::from_host()]
+    )?;
+    let [Some(a), Some(b), Some(c)] = generators else {
+        return None;
+    };
+    Some([a, b, c])
+}
+
 impl RngCore for Csprng {
     fn next_u32(&mut self) -> u32 {
         self.0.next_u32()
@@ -491,14 +506,14 @@ impl TlsVerifier<Aes128GcmSha256> for CaVerifier {
 }
 
 /// The device's TLS provider: the generator and the certificate verifier for [`TEST_CA`].
-pub struct Provider {
-    rng: Csprng,
+pub struct Provider<'a> {
+    rng: &'a mut Csprng,
     verifier: CaVerifier,
 }
 
-impl Provider {
+impl<'a> Provider<'a> {
     /// A provider drawing on `rng`, trusting only [`TEST_CA`].
-    pub fn new(rng: Csprng) -> Self {
+    pub fn new(rng: &'a mut Csprng) -> Self {
         Provider {
             rng,
             verifier: CaVerifier {
@@ -517,13 +532,13 @@ impl Provider {
     }
 }
 
-impl CryptoProvider for Provider {
+impl CryptoProvider for Provider<'_> {
     type CipherSuite = Aes128GcmSha256;
     // No client certificate: the default `signer` refuses.
     type Signature = &'static [u8];
 
     fn rng(&mut self) -> impl CryptoRngCore {
-        &mut self.rng
+        &mut *self.rng
     }
 
     fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {

@@ -13,13 +13,14 @@
 use cortex_m_rt::entry;
 use embedded_tls::blocking::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext};
 use wxpay_core::api::permissions::QueryByCode;
+use wxpay_core::model::Value;
 use wxpay_core::verify::PlatformKeys;
-use wxpay_core::{Client, ClientError};
+use wxpay_core::{AuthorizationRecord, Client, ClientError};
 use wxpay_embedded_io::HttpClient;
 use wxpay_firmware::params::{AUTHORIZATION_CODE, HOST, MCHID, PUB_KEY_ID, SERVICE_ID};
 use wxpay_firmware::say;
 use wxpay_firmware::tls::{
-    Csprng, Provider, READ_BUFFER_LEN, SERVER_NAME, WRITE_BUFFER_LEN, tls_error,
+    Csprng, Provider, READ_BUFFER_LEN, SERVER_NAME, WRITE_BUFFER_LEN, host_generators, tls_error,
 };
 use wxpay_firmware::uart::{self, HostClock, Uart};
 use wxpay_firmware::{
@@ -32,11 +33,7 @@ fn main() -> ! {
     boot();
     // One generator each for the TLS handshake, the request nonces and the RSA blinding,
     // each seeded from the host's entropy. No entropy: no run.
-    let (Some(tls_random), Some(nonces), Some(blinding)) = (
-        Csprng::from_host(),
-        Csprng::from_host(),
-        Csprng::from_host(),
-    ) else {
+    let Some([tls_random, nonces, blinding]) = host_generators() else {
         fail("entropy: cannot read the host's /dev/urandom")
     };
     let Some(signer) = keys::merchant(blinding) else {
@@ -65,8 +62,8 @@ type Connection<'a, 'w> = TlsConnection<'a, &'w mut Uart, Aes128GcmSha256>;
 fn run(
     signer: impl wxpay_core::Signer,
     verifier: &'static impl wxpay_core::Verifier,
-    tls_random: Csprng,
-    nonces: Csprng,
+    tls_random: &mut Csprng,
+    nonces: &mut Csprng,
 ) -> ! {
     let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
         fail("platform key set")
@@ -113,7 +110,7 @@ fn run(
 /// The handshake, checking the server's certificate against the test CA; its instructions.
 /// Any failure ends the run.
 #[inline(never)]
-fn open(tls: &mut Connection<'_, '_>, tls_random: Csprng) -> u64 {
+fn open(tls: &mut Connection<'_, '_>, tls_random: &mut Csprng) -> u64 {
     let config = TlsConfig::new().with_server_name(SERVER_NAME);
     let mut provider = Provider::new(tls_random);
     let (start, polled) = (meter::now(), uart::polled());
@@ -135,7 +132,7 @@ fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
     tls: &mut Connection<'_, '_>,
     signer: S,
     keys: PlatformKeys<V, 2>,
-    nonces: Csprng,
+    nonces: &mut Csprng,
 ) -> (u64, bool) {
     let (scratch, body) = client_buffers();
     let http: HttpClient<'_, _> = HttpClient::new(tls, HOST, scratch);
@@ -144,18 +141,29 @@ fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
     let Ok(mut client) = client else {
         fail("client setup")
     };
+    let Some(record) = record_storage() else {
+        fail("record storage")
+    };
     let (start, polled) = (meter::now(), uart::polled());
-    let record = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
+    // The answer is parsed where it lives (`call_into`), never moved through `Result`s.
+    let outcome = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
         .map_err(ClientError::Request)
-        .and_then(|query| client.call(&query, body));
+        .and_then(|query| client.call_into(&query, body, record));
     let query = work(start, polled);
-    let record = match record {
-        Ok(record) => record,
+    match outcome {
+        Ok(()) => {}
         Err(ClientError::Transport(wxpay_embedded_io::Error::Io(e))) => fail(tls_error(&e)),
         Err(e) => fail(client_error(&e)),
-    };
-    print_record(&record);
+    }
+    print_record(record);
     let ok = record.service_id.as_str() == SERVICE_ID
         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
     (query, ok)
+}
+
+/// The record, in a static (0.7 KiB): parsed where it lies, so it is not on the stack under
+/// the RSA signature. `None` on a second call.
+#[inline(never)]
+fn record_storage() -> Option<&'static mut AuthorizationRecord> {
+    cortex_m::singleton!(: AuthorizationRecord = <AuthorizationRecord as Value>::placeholder())
 }
