@@ -10,7 +10,10 @@
 #![no_std]
 #![no_main]
 
+use core::cell::RefCell;
+
 use cortex_m_rt::entry;
+use embedded_io::ErrorKind;
 use embedded_tls::blocking::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext};
 use wxpay_core::api::permissions::QueryByCode;
 use wxpay_core::model::Value;
@@ -52,12 +55,60 @@ fn work(start: u64, polled: u64) -> u64 {
         .saturating_sub(uart::polled().saturating_sub(polled))
 }
 
-/// The connection: embedded-tls's state over UART0 (its record buffers are statics).
-type Connection<'a, 'w> = TlsConnection<'a, &'w mut Uart, Aes128GcmSha256>;
+/// The connection: embedded-tls's state over UART0.
+type Connection = TlsConnection<'static, Wire, Aes128GcmSha256>;
+
+/// UART0, in a static shared by the connection and `run`, which reads its byte counts at the
+/// end (the connection, also in a static, never gives it back).
+#[derive(Clone, Copy)]
+struct Wire(&'static RefCell<Uart>);
+
+impl embedded_io::ErrorType for Wire {
+    type Error = ErrorKind;
+}
+
+impl embedded_io::Read for Wire {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        self.0
+            .try_borrow_mut()
+            .map_err(|_| ErrorKind::Other)?
+            .read(buf)
+    }
+}
+
+impl embedded_io::Write for Wire {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        self.0
+            .try_borrow_mut()
+            .map_err(|_| ErrorKind::Other)?
+            .write(buf)
+    }
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        self.0
+            .try_borrow_mut()
+            .map_err(|_| ErrorKind::Other)?
+            .flush()
+    }
+}
+
+/// The connection over UART0, with its record buffers, in statics (the connection's state is
+/// 1.3 KiB, which would otherwise sit under both phases); and the UART. `None` on a second
+/// call.
+#[inline(never)]
+fn connection() -> Option<(&'static mut Connection, Wire)> {
+    let uart: &'static RefCell<Uart> =
+        cortex_m::singleton!(: RefCell<Uart> = RefCell::new(Uart::new()))?;
+    let read_buffer = cortex_m::singleton!(: [u8; READ_BUFFER_LEN] = [0; READ_BUFFER_LEN])?;
+    let write_buffer = cortex_m::singleton!(: [u8; WRITE_BUFFER_LEN] = [0; WRITE_BUFFER_LEN])?;
+    let wire = Wire(uart);
+    let tls =
+        cortex_m::singleton!(: Connection = TlsConnection::new(wire, read_buffer, write_buffer))?;
+    Some((tls, wire))
+}
 
 /// Each phase is a function of its own (`#[inline(never)]`), so that the handshake's state
 /// (the provider, the certificate check) and the query's (the client, the record) are never
-/// on the stack together: `run` keeps only the connection and the keys.
+/// on the stack together; the connection is in a static.
 #[inline(never)]
 fn run(
     signer: impl wxpay_core::Signer,
@@ -68,23 +119,19 @@ fn run(
     let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
         fail("platform key set")
     };
-    let Some(read_buffer) = cortex_m::singleton!(: [u8; READ_BUFFER_LEN] = [0; READ_BUFFER_LEN])
-    else {
-        fail("TLS read buffer")
+    let Some((tls, wire)) = connection() else {
+        fail("TLS connection storage")
     };
-    let Some(write_buffer) = cortex_m::singleton!(: [u8; WRITE_BUFFER_LEN] = [0; WRITE_BUFFER_LEN])
-    else {
-        fail("TLS write buffer")
-    };
-    let mut wire = Uart::new();
-    let mut tls = TlsConnection::new(&mut wire, read_buffer, write_buffer);
-    let handshake = open(&mut tls, tls_random);
+    let handshake = open(tls, tls_random);
     // Setup and handshake's stack; the query's is measured afresh.
     let handshake_stack = stack::high_water();
     stack::paint();
     say!("TLS 1.3 open: TLS_AES_128_GCM_SHA256, certificate checked against the test CA");
 
-    let (query, ok) = query(&mut tls, signer, keys, nonces);
+    let (query, ok) = query(tls, signer, keys, nonces);
+    let Ok(wire) = wire.0.try_borrow() else {
+        fail("UART in use")
+    };
     say!(
         "uart: {} bytes written, {} bytes read",
         wire.written,
@@ -110,7 +157,7 @@ fn run(
 /// The handshake, checking the server's certificate against the test CA; its instructions.
 /// Any failure ends the run.
 #[inline(never)]
-fn open(tls: &mut Connection<'_, '_>, tls_random: &mut Csprng) -> u64 {
+fn open(tls: &mut Connection, tls_random: &mut Csprng) -> u64 {
     let config = TlsConfig::new().with_server_name(SERVER_NAME);
     let mut provider = Provider::new(tls_random);
     let (start, polled) = (meter::now(), uart::polled());
@@ -129,7 +176,7 @@ fn open(tls: &mut Connection<'_, '_>, tls_random: &mut Csprng) -> u64 {
 /// the record is the one asked for. Any failure ends the run.
 #[inline(never)]
 fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
-    tls: &mut Connection<'_, '_>,
+    tls: &mut Connection,
     signer: S,
     keys: PlatformKeys<V, 2>,
     nonces: &mut Csprng,
