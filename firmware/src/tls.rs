@@ -8,8 +8,9 @@
 //! (ecdsa-with-SHA256) by the test CA itself, valid at the host's time, with the DNS name
 //! [`SERVER_NAME`] in its subjectAltName, not a CA, and with no critical extension the check
 //! does not know; and the handshake's `CertificateVerify` must be an `ecdsa_secp256r1_sha256`
-//! signature by its key. The DER is walked with `der`'s reader, every length checked; bad DER
-//! is an error, never a panic. Any failure ends the handshake with an error: the device never
+//! signature by its key (over the transcript up to `Certificate`, as RFC 8446 says). Without
+//! the host's time the certificate is refused. The DER is walked with `der`'s reader, every
+//! length checked; bad DER is an error, never a panic. Any failure ends the handshake with an error: the device never
 //! falls back to plain HTTP.
 //!
 //! embedded-tls 0.19 calls the verifier only for the messages the server sends: a server that
@@ -32,12 +33,13 @@ use rand_core::{CryptoRng, CryptoRngCore, RngCore, SeedableRng};
 
 use crate::uart::HostClock;
 
-/// The test CA (DER) the server's certificate must chain to; test material only
+/// The test CA (DER) that must have signed the server's certificate; test material only
 /// (`adapters/emulator/tests/tls/`).
 pub const TEST_CA: &[u8] = include_bytes!("../../adapters/emulator/tests/tls/test-ca.der");
 
 /// The name the server's certificate must carry (the emulator's test certificate is for
-/// `localhost` and `127.0.0.1`; embedded-tls matches DNS names only).
+/// `localhost` and `127.0.0.1`; [`CaVerifier`] matches DNS names only, exactly, without
+/// wildcards).
 pub const SERVER_NAME: &str = "localhost";
 
 /// The largest TLS record (16 KiB of plaintext and its overhead): the read buffer's size,
@@ -525,7 +527,7 @@ impl<'a> Provider<'a> {
         }
     }
 
-    /// Whether the server proved itself in the handshake: a certificate chained to the CA and
+    /// Whether the server proved itself in the handshake: a certificate the CA signed and
     /// a `CertificateVerify` by its key. Check after the handshake, before any data.
     pub fn authenticated(&self) -> bool {
         self.verifier.certificate && self.verifier.signature
@@ -550,7 +552,7 @@ impl CryptoProvider for Provider<'_> {
 pub fn tls_error(e: &TlsError) -> &'static str {
     match e {
         TlsError::InvalidCertificate => {
-            "TLS: certificate refused (not signed by the test CA, out of its dates, or for another host)"
+            "TLS: certificate refused (not a server certificate the test CA signed for this host, in its dates)"
         }
         TlsError::InvalidSignature => "TLS: the server's CertificateVerify signature is bad",
         TlsError::InvalidSignatureScheme => "TLS: unsupported signature scheme",
