@@ -2,38 +2,45 @@
 //! the server's certificate checked against the test CA that the device carries, and
 //! randomness from the host's `/dev/urandom` through semihosting, expanded by ChaCha20.
 //!
-//! The certificate check is embedded-tls's `rustpki` verifier: every certificate the server
-//! sends must be signed (ECDSA P-256, SHA-256) by the one before it, the first by the test CA;
-//! the server's certificate must be valid at the host's time and name [`SERVER_NAME`]; and the
-//! handshake's `CertificateVerify` must be signed by its key. Any failure ends the handshake
-//! with an error: the device never falls back to plain HTTP.
+//! The certificate check is [`CaVerifier`]'s own (embedded-tls's `rustpki` verifier decodes
+//! certificates with `der`'s derived decoders, which took 22 KiB of stack): the server must
+//! send one certificate, an X.509 v3 certificate for a P-256 key, issued and signed
+//! (ecdsa-with-SHA256) by the test CA itself, valid at the host's time, with the DNS name
+//! [`SERVER_NAME`] in its subjectAltName, not a CA, and with no critical extension the check
+//! does not know; and the handshake's `CertificateVerify` must be an `ecdsa_secp256r1_sha256`
+//! signature by its key (over the transcript up to `Certificate`, as RFC 8446 says). Without
+//! the host's time the certificate is refused. The DER is walked with `der`'s reader, every
+//! length checked; bad DER is an error, never a panic. Any failure ends the handshake with an error: the device never
+//! falls back to plain HTTP.
 //!
 //! embedded-tls 0.19 calls the verifier only for the messages the server sends: a server that
 //! sends neither `Certificate` nor `CertificateVerify` and goes straight to `Finished` completes
 //! its handshake unauthenticated. [`CaVerifier`] records that both were checked, in order, and
 //! the caller must see [`Provider::authenticated`] before sending anything.
 
+use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, UtcTime};
+use der::{Decode, Header, Reader, SliceReader, Tag, TagNumber, Tagged};
+use embedded_tls::SignatureScheme;
 use embedded_tls::blocking::{
-    Aes128GcmSha256, Certificate, CertificateRef, CertificateVerifyRef, CryptoProvider,
+    Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
     TlsCipherSuite, TlsClock, TlsError, TlsVerifier,
 };
-use embedded_tls::pki::CertVerifier;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::signature::digest::Digest;
+use p256::ecdsa::{Signature, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, CryptoRngCore, RngCore, SeedableRng};
 
 use crate::uart::HostClock;
 
-/// The test CA (DER) the server's certificate must chain to; test material only
+/// The test CA (DER) that must have signed the server's certificate; test material only
 /// (`adapters/emulator/tests/tls/`).
 pub const TEST_CA: &[u8] = include_bytes!("../../adapters/emulator/tests/tls/test-ca.der");
 
 /// The name the server's certificate must carry (the emulator's test certificate is for
-/// `localhost` and `127.0.0.1`; embedded-tls matches DNS names only).
+/// `localhost` and `127.0.0.1`; [`CaVerifier`] matches DNS names only, exactly, without
+/// wildcards).
 pub const SERVER_NAME: &str = "localhost";
-
-/// Largest certificate chain the verifier keeps between the `Certificate` and
-/// `CertificateVerify` messages (the test server's is 0.5 KiB).
-pub const CERT_SIZE: usize = 2048;
 
 /// The largest TLS record (16 KiB of plaintext and its overhead): the read buffer's size,
 /// since a server (rustls, WeChat Pay) need not agree to smaller records.
@@ -90,6 +97,21 @@ impl Csprng {
     }
 }
 
+/// The run's three generators, one each for the TLS handshake, the request nonces and the RSA
+/// blinding, each seeded from [`host_entropy`], in a static (0.3 KiB each): held by reference,
+/// they are not copied through every frame that passes them on. `None` without entropy, or
+/// on a second call.
+#[inline(never)]
+pub fn host_generators() -> Option<[&'static mut Csprng; 3]> {
+    let generators = cortex_m::singleton!(
+        : [Option<Csprng>; 3] = [Csprng::from_host(), Csprng::from_host(), Csprng::from_host()]
+    )?;
+    let [Some(a), Some(b), Some(c)] = generators else {
+        return None;
+    };
+    Some([a, b, c])
+}
+
 impl RngCore for Csprng {
     fn next_u32(&mut self) -> u32 {
         self.0.next_u32()
@@ -123,10 +145,307 @@ impl TlsClock for HostTlsClock {
     }
 }
 
-/// embedded-tls's certificate verifier for [`TEST_CA`], recording that the server's
+/// The DER contents of ecdsa-with-SHA256 (1.2.840.10045.4.3.2), the only signature algorithm
+/// accepted, in certificates and (as `ecdsa_secp256r1_sha256`) in `CertificateVerify`.
+const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+/// id-ecPublicKey (1.2.840.10045.2.1).
+const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// prime256v1, that is P-256 (1.2.840.10045.3.1.7).
+const PRIME256V1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/// Extensions the verifier understands: keyUsage (2.5.29.15), subjectAltName (2.5.29.17),
+/// basicConstraints (2.5.29.19), extKeyUsage (2.5.29.37).
+const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// id-kp-serverAuth (1.3.6.1.5.5.7.3.1).
+const SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+/// An uncompressed P-256 point: 0x04, x, y.
+const POINT_LEN: usize = 65;
+
+/// Malformed DER: the certificate cannot be read (never a panic).
+fn undecodable(_: der::Error) -> TlsError {
+    TlsError::DecodeError
+}
+
+/// Refused: read, but not acceptable.
+const REFUSED: TlsError = TlsError::InvalidCertificate;
+
+/// The contents of the next element, which must carry `tag`.
+fn contents<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<&'a [u8], TlsError> {
+    let header = Header::decode(r).map_err(undecodable)?;
+    header.tag.assert_eq(tag).map_err(undecodable)?;
+    r.read_slice(header.length).map_err(undecodable)
+}
+
+/// The contents of `bytes`, which must be exactly one element carrying `tag`.
+fn only(bytes: &[u8], tag: Tag) -> Result<&[u8], TlsError> {
+    let mut r = reader(bytes)?;
+    let inner = contents(&mut r, tag)?;
+    finished(r)?;
+    Ok(inner)
+}
+
+fn reader(bytes: &[u8]) -> Result<SliceReader<'_>, TlsError> {
+    SliceReader::new(bytes).map_err(undecodable)
+}
+
+/// Everything in `r` was read.
+fn finished(r: SliceReader<'_>) -> Result<(), TlsError> {
+    r.finish(()).map_err(undecodable)
+}
+
+/// An AlgorithmIdentifier that must be ecdsa-with-SHA256 with its parameters absent.
+fn ecdsa_with_sha256(r: &mut SliceReader<'_>) -> Result<(), TlsError> {
+    let algorithm = contents(r, Tag::Sequence)?;
+    let mut a = reader(algorithm)?;
+    if contents(&mut a, Tag::ObjectIdentifier)? != ECDSA_WITH_SHA256 {
+        return Err(REFUSED);
+    }
+    finished(a)
+}
+
+/// A UTCTime or GeneralizedTime as seconds since the Unix epoch.
+fn time(r: &mut SliceReader<'_>) -> Result<u64, TlsError> {
+    let at = match r.peek_tag().map_err(undecodable)? {
+        Tag::UtcTime => UtcTime::decode(r).map(|t| t.to_unix_duration()),
+        Tag::GeneralizedTime => GeneralizedTime::decode(r).map(|t| t.to_unix_duration()),
+        tag => Err(tag.value_error()),
+    };
+    at.map(|d| d.as_secs()).map_err(undecodable)
+}
+
+/// The parts of a certificate the verifier checks, as slices of its DER.
+struct Parsed<'a> {
+    /// The whole `tbsCertificate` element: what the issuer signed.
+    tbs: &'a [u8],
+    /// The signature (a DER `ECDSA-Sig-Value`).
+    signature: &'a [u8],
+    /// The issuer's and the subject's Name, whole elements.
+    issuer: &'a [u8],
+    subject: &'a [u8],
+    not_before: u64,
+    not_after: u64,
+    /// The subject's P-256 public key, an uncompressed point.
+    key: &'a [u8],
+    /// The contents of the `Extensions` SEQUENCE (empty if there are none).
+    extensions: &'a [u8],
+}
+
+/// Reads an X.509 v3 certificate signed with ecdsa-with-SHA256 for a P-256 key. Every element
+/// is read with its exact length and nothing may follow it: the DER is walked with `der`'s
+/// reader, without decoding it into structures (whose derived decoders took 22 KiB of
+/// stack).
+fn parse(certificate: &[u8]) -> Result<Parsed<'_>, TlsError> {
+    let mut outer = reader(only(certificate, Tag::Sequence)?)?;
+    let tbs = {
+        let header = outer.peek_header().map_err(undecodable)?;
+        header.tag.assert_eq(Tag::Sequence).map_err(undecodable)?;
+        outer.tlv_bytes().map_err(undecodable)?
+    };
+    ecdsa_with_sha256(&mut outer)?;
+    let signature = BitStringRef::decode(&mut outer)
+        .map_err(undecodable)?
+        .as_bytes()
+        .ok_or(TlsError::DecodeError)?;
+    finished(outer)?;
+
+    let mut r = reader(only(tbs, Tag::Sequence)?)?;
+    // version [0] EXPLICIT INTEGER: v3 (2) only.
+    let version = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber::N0,
+    };
+    if contents(&mut r, version)? != [0x02, 0x01, 0x02] {
+        return Err(REFUSED);
+    }
+    contents(&mut r, Tag::Integer)?; // serialNumber
+    ecdsa_with_sha256(&mut r)?;
+    let issuer = whole(&mut r, Tag::Sequence)?;
+    let mut validity = reader(contents(&mut r, Tag::Sequence)?)?;
+    let not_before = time(&mut validity)?;
+    let not_after = time(&mut validity)?;
+    finished(validity)?;
+    let subject = whole(&mut r, Tag::Sequence)?;
+
+    let mut spki = reader(contents(&mut r, Tag::Sequence)?)?;
+    let mut algorithm = reader(contents(&mut spki, Tag::Sequence)?)?;
+    if contents(&mut algorithm, Tag::ObjectIdentifier)? != EC_PUBLIC_KEY
+        || contents(&mut algorithm, Tag::ObjectIdentifier)? != PRIME256V1
+    {
+        return Err(REFUSED);
+    }
+    finished(algorithm)?;
+    let key = BitStringRef::decode(&mut spki)
+        .map_err(undecodable)?
+        .as_bytes()
+        .ok_or(TlsError::DecodeError)?;
+    finished(spki)?;
+    if key.len() != POINT_LEN || key.first() != Some(&0x04) {
+        return Err(REFUSED);
+    }
+
+    // No issuerUniqueID or subjectUniqueID (RFC 5280: CAs must not issue them): only the
+    // extensions, [3] EXPLICIT, may follow.
+    let extensions = if r.is_finished() {
+        &[][..]
+    } else {
+        let tag = Tag::ContextSpecific {
+            constructed: true,
+            number: TagNumber::N3,
+        };
+        only(contents(&mut r, tag)?, Tag::Sequence)?
+    };
+    finished(r)?;
+    Ok(Parsed {
+        tbs,
+        signature,
+        issuer,
+        subject,
+        not_before,
+        not_after,
+        key,
+        extensions,
+    })
+}
+
+/// The next element, whole (header and contents), which must carry `tag`.
+fn whole<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<&'a [u8], TlsError> {
+    r.peek_header()
+        .and_then(|header| header.tag.assert_eq(tag))
+        .and_then(|_| r.tlv_bytes())
+        .map_err(undecodable)
+}
+
+/// Checks the server certificate's extensions: a subjectAltName with the DNS name
+/// [`SERVER_NAME`], not a CA, usable for signatures and server authentication (if it says),
+/// and no critical extension the verifier does not know. Each may appear once.
+fn check_extensions(extensions: &[u8]) -> Result<(), TlsError> {
+    let mut r = reader(extensions)?;
+    let (mut name, mut seen) = (false, [false; 4]);
+    while !r.is_finished() {
+        let mut extension = reader(contents(&mut r, Tag::Sequence)?)?;
+        let id = contents(&mut extension, Tag::ObjectIdentifier)?;
+        let critical = if extension.peek_tag().map_err(undecodable)? == Tag::Boolean {
+            bool::decode(&mut extension).map_err(undecodable)?
+        } else {
+            false
+        };
+        let value = contents(&mut extension, Tag::OctetString)?;
+        finished(extension)?;
+        let known = [
+            KEY_USAGE,
+            SUBJECT_ALT_NAME,
+            BASIC_CONSTRAINTS,
+            EXT_KEY_USAGE,
+        ];
+        let Some(which) = known.iter().position(|k| *k == id) else {
+            if critical {
+                return Err(REFUSED);
+            }
+            continue;
+        };
+        if let Some(seen) = seen.get_mut(which) {
+            if *seen {
+                return Err(REFUSED);
+            }
+            *seen = true;
+        }
+        match which {
+            0 => {
+                // keyUsage: digitalSignature (bit 0) must be set.
+                let bits = BitStringRef::from_der(value).map_err(undecodable)?;
+                if bits.raw_bytes().first().is_none_or(|b| b & 0x80 == 0) {
+                    return Err(REFUSED);
+                }
+            }
+            1 => name = names_server(only(value, Tag::Sequence)?)?,
+            2 => {
+                // basicConstraints: cA, DEFAULT FALSE, must not be TRUE.
+                let mut constraints = reader(only(value, Tag::Sequence)?)?;
+                if constraints.peek_tag().ok() == Some(Tag::Boolean)
+                    && bool::decode(&mut constraints).map_err(undecodable)?
+                {
+                    return Err(REFUSED);
+                }
+                if !constraints.is_finished() {
+                    contents(&mut constraints, Tag::Integer)?; // pathLenConstraint
+                }
+                finished(constraints)?;
+            }
+            _ => {
+                // extKeyUsage: must include serverAuth.
+                let mut purposes = reader(only(value, Tag::Sequence)?)?;
+                let mut server_auth = false;
+                while !purposes.is_finished() {
+                    server_auth |= contents(&mut purposes, Tag::ObjectIdentifier)? == SERVER_AUTH;
+                }
+                if !server_auth {
+                    return Err(REFUSED);
+                }
+            }
+        }
+    }
+    if name { Ok(()) } else { Err(REFUSED) }
+}
+
+/// Whether the GeneralNames hold the dNSName [`SERVER_NAME`] (exact, ASCII case-insensitive;
+/// no wildcards). Other kinds of name are skipped.
+fn names_server(names: &[u8]) -> Result<bool, TlsError> {
+    let dns_name = Tag::ContextSpecific {
+        constructed: false,
+        number: TagNumber::N2,
+    };
+    let mut r = reader(names)?;
+    let mut found = false;
+    while !r.is_finished() {
+        let name = AnyRef::decode(&mut r).map_err(undecodable)?;
+        found |=
+            name.tag() == dns_name && name.value().eq_ignore_ascii_case(SERVER_NAME.as_bytes());
+    }
+    Ok(found)
+}
+
+/// Verifies `message` against a DER ECDSA signature by the P-256 key `key` (a SEC1 point).
+fn ecdsa_p256(key: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, TlsError> {
+    let key = VerifyingKey::from_sec1_bytes(key).map_err(|_| TlsError::DecodeError)?;
+    let signature = Signature::from_der(signature).map_err(|_| TlsError::DecodeError)?;
+    Ok(key.verify(message, &signature).is_ok())
+}
+
+/// Checks the server's certificate against [`TEST_CA`] at the time `now`; its public key.
+#[inline(never)]
+fn check_certificate(certificate: &[u8], now: u64) -> Result<[u8; POINT_LEN], TlsError> {
+    let ca = parse(TEST_CA)?;
+    let leaf = parse(certificate)?;
+    // Within both certificates' dates.
+    for (not_before, not_after) in [
+        (ca.not_before, ca.not_after),
+        (leaf.not_before, leaf.not_after),
+    ] {
+        if now < not_before || now > not_after {
+            return Err(REFUSED);
+        }
+    }
+    // Issued and signed by the test CA itself.
+    if leaf.issuer != ca.subject || !ecdsa_p256(ca.key, leaf.tbs, leaf.signature)? {
+        return Err(REFUSED);
+    }
+    check_extensions(leaf.extensions)?;
+    let mut key = [0; POINT_LEN];
+    key.copy_from_slice(leaf.key);
+    Ok(key)
+}
+
+/// The certificate verifier for [`TEST_CA`]: checks the server's certificate, keeps its public
+/// key and the transcript hash, checks `CertificateVerify` with them, and records that the
 /// certificate and then its `CertificateVerify` were each checked once.
 pub struct CaVerifier {
-    inner: CertVerifier<'static, Aes128GcmSha256, HostTlsClock, CERT_SIZE>,
+    /// The server certificate's P-256 key, once checked.
+    key: [u8; POINT_LEN],
+    /// The transcript hash up to and including the `Certificate` message, which
+    /// `CertificateVerify` signs (RFC 8446, 4.4.3).
+    transcript: [u8; 32],
     certificate: bool,
     signature: bool,
 }
@@ -136,7 +455,12 @@ impl TlsVerifier<Aes128GcmSha256> for CaVerifier {
         // Called at the start of every handshake: nothing of an earlier one counts.
         self.certificate = false;
         self.signature = false;
-        self.inner.set_hostname_verification(hostname)
+        // The certificate is checked for SERVER_NAME: no other name may be asked for.
+        if hostname.eq_ignore_ascii_case(SERVER_NAME) {
+            Ok(())
+        } else {
+            Err(TlsError::InvalidCertificate)
+        }
     }
 
     fn verify_certificate(
@@ -147,61 +471,76 @@ impl TlsVerifier<Aes128GcmSha256> for CaVerifier {
         if self.certificate {
             return Err(TlsError::InvalidHandshake);
         }
-        // The test CA signs the server's certificate itself. embedded-tls's chain check does
-        // not look at CA flags, so a longer chain could pass off any certificate the CA
-        // issued (whose key may be known) as an intermediate: only a lone leaf is accepted.
-        if cert.entries.len() != 1 {
+        // The test CA signs the server's certificate itself: only a lone leaf is accepted
+        // (a longer chain could pass off any certificate the CA issued as an intermediate).
+        let [CertificateEntryRef::X509(certificate)] = cert.entries.as_slice() else {
             return Err(TlsError::InvalidCertificate);
-        }
-        self.inner.verify_certificate(transcript, cert)?;
+        };
+        // Without the time the dates cannot be checked: refuse.
+        let now = HostTlsClock::now().ok_or(TlsError::InvalidCertificate)?;
+        self.key = check_certificate(certificate, now)?;
+        // embedded-tls has already added the Certificate message to the transcript.
+        self.transcript
+            .copy_from_slice(&transcript.clone().finalize());
         self.certificate = true;
         Ok(())
     }
 
     fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), TlsError> {
-        // Before the certificate (or twice), embedded-tls's verifier would panic.
         if !self.certificate || self.signature {
             return Err(TlsError::InvalidHandshake);
         }
-        self.inner.verify_signature(verify)?;
+        if verify.signature_scheme != SignatureScheme::EcdsaSecp256r1Sha256 {
+            return Err(TlsError::InvalidSignatureScheme);
+        }
+        // RFC 8446, 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash.
+        const CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify\0";
+        let mut message = [0x20; 64 + CONTEXT.len() + 32];
+        let (context, hash) = message[64..].split_at_mut(CONTEXT.len());
+        context.copy_from_slice(CONTEXT);
+        hash.copy_from_slice(&self.transcript);
+        if !ecdsa_p256(&self.key, &message, verify.signature)? {
+            return Err(TlsError::InvalidSignature);
+        }
         self.signature = true;
         Ok(())
     }
 }
 
 /// The device's TLS provider: the generator and the certificate verifier for [`TEST_CA`].
-pub struct Provider {
-    rng: Csprng,
+pub struct Provider<'a> {
+    rng: &'a mut Csprng,
     verifier: CaVerifier,
 }
 
-impl Provider {
+impl<'a> Provider<'a> {
     /// A provider drawing on `rng`, trusting only [`TEST_CA`].
-    pub fn new(rng: Csprng) -> Self {
+    pub fn new(rng: &'a mut Csprng) -> Self {
         Provider {
             rng,
             verifier: CaVerifier {
-                inner: CertVerifier::new(Certificate::X509(TEST_CA)),
+                key: [0; POINT_LEN],
+                transcript: [0; 32],
                 certificate: false,
                 signature: false,
             },
         }
     }
 
-    /// Whether the server proved itself in the handshake: a certificate chained to the CA and
+    /// Whether the server proved itself in the handshake: a certificate the CA signed and
     /// a `CertificateVerify` by its key. Check after the handshake, before any data.
     pub fn authenticated(&self) -> bool {
         self.verifier.certificate && self.verifier.signature
     }
 }
 
-impl CryptoProvider for Provider {
+impl CryptoProvider for Provider<'_> {
     type CipherSuite = Aes128GcmSha256;
     // No client certificate: the default `signer` refuses.
     type Signature = &'static [u8];
 
     fn rng(&mut self) -> impl CryptoRngCore {
-        &mut self.rng
+        &mut *self.rng
     }
 
     fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {
@@ -213,7 +552,7 @@ impl CryptoProvider for Provider {
 pub fn tls_error(e: &TlsError) -> &'static str {
     match e {
         TlsError::InvalidCertificate => {
-            "TLS: certificate refused (not signed by the test CA, out of its dates, or for another host)"
+            "TLS: certificate refused (not a server certificate the test CA signed for this host, in its dates)"
         }
         TlsError::InvalidSignature => "TLS: the server's CertificateVerify signature is bad",
         TlsError::InvalidSignatureScheme => "TLS: unsupported signature scheme",

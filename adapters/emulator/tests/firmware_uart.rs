@@ -88,6 +88,14 @@ const EXPIRED_KEY: &[u8] = include_bytes!("tls/test-expired.key.pem");
 /// certificate as its intermediate: every link verifies, but the intermediate is no CA.
 const FORGED_CHAIN: &[u8] = include_bytes!("tls/test-forged-chain.pem");
 const FORGED_KEY: &[u8] = include_bytes!("tls/test-forged.key.pem");
+/// `localhost` certificates with one flaw each, all with the same test key: signed by the test
+/// CA with ecdsa-with-SHA384; signed by the test CA but `CA:TRUE`; signed by the test CA with an
+/// unknown critical extension; issued in the test CA's name but signed by another key.
+const SHA384: &[u8] = include_bytes!("tls/test-sha384.pem");
+const CA_LEAF: &[u8] = include_bytes!("tls/test-ca-leaf.pem");
+const CRITICAL: &[u8] = include_bytes!("tls/test-critical.pem");
+const IMPOSTOR: &[u8] = include_bytes!("tls/test-impostor.pem");
+const REFUSED_KEY: &[u8] = include_bytes!("tls/test-refused.key.pem");
 
 /// The emulator with the firmware's record in it.
 fn firmware_emulator() -> Arc<Emulator> {
@@ -139,14 +147,16 @@ fn firmware_queries_the_emulator_inside_tls() {
 
 /// A server the device must not talk to: a certificate the test CA did not sign, one it signed
 /// for another host or that has expired, a leaf signed by a certificate the CA issued to
-/// someone else, or no TLS at all. The handshake fails, the run ends with an error, and no
+/// someone else, one signed with another algorithm, a CA certificate, one with a critical
+/// extension the device does not know, one in the CA's name signed by another key, or no TLS
+/// at all. The handshake fails, the run ends with an error, and no
 /// request reaches the emulator.
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware's tls_query ELF; run by .ci/firmware.sh"]
 fn firmware_refuses_a_server_it_cannot_authenticate() {
     // (case, the listener's certificate and key or None for the plain listener, the error)
     #[rustfmt::skip]
-    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 5] = [
+    let cases: [(&str, Option<(&[u8], &[u8])>, &str); 9] = [
         ("self-signed, not from the test CA", Some((ROGUE_SERVER, ROGUE_SERVER_KEY)),
          "FAILED: TLS: certificate refused"),
         ("from the test CA, another host",    Some((OTHER_HOST, OTHER_HOST_KEY)),
@@ -154,6 +164,14 @@ fn firmware_refuses_a_server_it_cannot_authenticate() {
         ("from the test CA, expired",         Some((EXPIRED, EXPIRED_KEY)),
          "FAILED: TLS: certificate refused"),
         ("signed by a non-CA the CA issued",  Some((FORGED_CHAIN, FORGED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, ECDSA with SHA-384", Some((SHA384, REFUSED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, CA:TRUE",         Some((CA_LEAF, REFUSED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("from the test CA, unknown critical extension", Some((CRITICAL, REFUSED_KEY)),
+         "FAILED: TLS: certificate refused"),
+        ("the test CA's name, another key",   Some((IMPOSTOR, REFUSED_KEY)),
          "FAILED: TLS: certificate refused"),
         // The plain port answers the ClientHello with a plain-HTTP 400.
         ("plain HTTP, no TLS",                None, "FAILED: TLS: "),
