@@ -421,8 +421,11 @@ def main():
         f"| {signed_kib(tls.get('.rodata', 0) - uart.get('.rodata', 0))} |")
     add(f"| RAM (.bss + .data) | {kib(uart_ram)} | **{kib(tls_ram)}** "
         f"| **{signed_kib(tls_ram - uart_ram)}** (record buffers: {num(TLS_BUFFERS)} B) |")
-    add(f"| stack high-water: setup and handshake | | {num(tls_report['stack_handshake'])} B | |")
-    add(f"| stack high-water: the query inside TLS | | {num(tls_report['stack_query'])} B | |")
+    add(f"| stack high-water: setup (entropy, loading the RSA key) | | {num(tls_report['stack_setup'])} B | |")
+    add(f"| stack high-water: the TLS handshake (no RSA in it) | | **{num(tls_report['stack_handshake'])} B** | |")
+    add(f"| stack high-water: the query inside TLS (RSA signing included) | | {num(tls_report['stack_query'])} B | |")
+    add(f"| stack high-water: the query inside TLS, outside its RSA sign and verify | "
+        f"| **{num(tls_report['stack_query_outside_rsa'])} B** | |")
     add(f"| instructions: TLS handshake | | **{num(tls_report['tls_handshake'])}** | |")
     add(f"| instructions: the query inside TLS (sign, write, read, verify, parse) | "
         f"| **{num(tls_report['tls_query'])}** | |")
@@ -499,9 +502,14 @@ def main():
         ("Stack of complete + `USER_PAID` (variant 8; issue 14: reasonable for 64 KiB RAM)",
          "≤ 12 KiB, as the query", f"{num(orders['report']['stack'])} B",
          orders["report"]["stack"] <= 12 * KIB),
-        ("Stack of the TLS variant (9), handshake included", "≤ 12 KiB, as every variant",
-         f"{num(tls_report['stack'])} B (the query inside TLS: {num(tls_report['stack_query'])} B)",
+        ("Stack of the TLS variant (9), setup, handshake and query", "≤ 12 KiB, as every variant",
+         f"{num(tls_report['stack'])} B (setup {num(tls_report['stack_setup'])} B, "
+         f"the query inside TLS {num(tls_report['stack_query'])} B)",
          tls_report["stack"] <= 12 * KIB),
+        ("Stack of the TLS variant (9) outside RSA: the handshake, and the query outside its "
+         "sign and verify", "≤ 8 KiB, as every variant",
+         f"{num(tls_report['stack_handshake'])} B and {num(tls_report['stack_query_outside_rsa'])} B",
+         max(tls_report["stack_handshake"], tls_report["stack_query_outside_rsa"]) <= 8 * KIB),
         ("RSA-2048 verify (slowest variant)", "≤ 1,400,000", num(verify_max), verify_max <= 1_400_000),
         ("RSA-2048 sign, blinded (variant 3)", "≤ 50,000,000", num(sign), sign <= 50_000_000),
         ("Work per request outside RSA (variants 3 and 4)", "≤ 100,000",

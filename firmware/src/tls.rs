@@ -25,8 +25,8 @@ use embedded_tls::blocking::{
     Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
     TlsCipherSuite, TlsClock, TlsError, TlsVerifier,
 };
-use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::signature::digest::Digest;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, CryptoRngCore, RngCore, SeedableRng};
@@ -406,35 +406,61 @@ fn names_server(names: &[u8]) -> Result<bool, TlsError> {
     Ok(found)
 }
 
-/// Verifies `message` against a DER ECDSA signature by the P-256 key `key` (a SEC1 point).
+/// Verifies `message` against a DER ECDSA signature by the P-256 key `key` (a SEC1 point):
+/// ecdsa-with-SHA256. Hashing and verifying are separate frames, never on the stack together.
 fn ecdsa_p256(key: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, TlsError> {
-    let key = VerifyingKey::from_sec1_bytes(key).map_err(|_| TlsError::DecodeError)?;
-    let signature = Signature::from_der(signature).map_err(|_| TlsError::DecodeError)?;
-    Ok(key.verify(message, &signature).is_ok())
+    verify_prehash(key, &sha256(message), signature)
 }
 
-/// Checks the server's certificate against [`TEST_CA`] at the time `now`; its public key.
 #[inline(never)]
-fn check_certificate(certificate: &[u8], now: u64) -> Result<[u8; POINT_LEN], TlsError> {
-    let ca = parse(TEST_CA)?;
-    let leaf = parse(certificate)?;
-    // Within both certificates' dates.
-    for (not_before, not_after) in [
-        (ca.not_before, ca.not_after),
-        (leaf.not_before, leaf.not_after),
-    ] {
-        if now < not_before || now > not_after {
+fn sha256(message: &[u8]) -> [u8; 32] {
+    sha2::Sha256::digest(message).into()
+}
+
+/// [`ecdsa_p256`] over the message's SHA-256 digest.
+#[inline(never)]
+fn verify_prehash(key: &[u8], digest: &[u8; 32], signature: &[u8]) -> Result<bool, TlsError> {
+    let key = VerifyingKey::from_sec1_bytes(key).map_err(|_| TlsError::DecodeError)?;
+    let signature = Signature::from_der(signature).map_err(|_| TlsError::DecodeError)?;
+    Ok(key.verify_prehash(digest, &signature).is_ok())
+}
+
+/// The longest DER `ECDSA-Sig-Value` for P-256: two 33-byte INTEGERs in a SEQUENCE.
+const MAX_SIGNATURE_LEN: usize = 72;
+
+impl CaVerifier {
+    /// Checks everything about the server's certificate but the CA's signature (both
+    /// certificates' dates, the issuer's name, the extensions) and keeps what that signature
+    /// check needs: the `tbsCertificate`'s digest, the signature and the server's key, here
+    /// rather than on the stack. The CA's key.
+    #[inline(never)]
+    fn examine(&mut self, certificate: &[u8], now: u64) -> Result<&'static [u8], TlsError> {
+        let ca = parse(TEST_CA)?;
+        let leaf = parse(certificate)?;
+        // Within both certificates' dates.
+        for (not_before, not_after) in [
+            (ca.not_before, ca.not_after),
+            (leaf.not_before, leaf.not_after),
+        ] {
+            if now < not_before || now > not_after {
+                return Err(REFUSED);
+            }
+        }
+        // Issued by the test CA itself (its signature: see `verify_certificate`).
+        if leaf.issuer != ca.subject {
             return Err(REFUSED);
         }
+        check_extensions(leaf.extensions)?;
+        let signature = self
+            .ca_signature
+            .get_mut(..leaf.signature.len())
+            .ok_or(TlsError::DecodeError)?;
+        signature.copy_from_slice(leaf.signature);
+        self.ca_signature_len = leaf.signature.len();
+        self.tbs_digest = sha256(leaf.tbs);
+        self.key.copy_from_slice(leaf.key);
+        Ok(ca.key)
     }
-    // Issued and signed by the test CA itself.
-    if leaf.issuer != ca.subject || !ecdsa_p256(ca.key, leaf.tbs, leaf.signature)? {
-        return Err(REFUSED);
-    }
-    check_extensions(leaf.extensions)?;
-    let mut key = [0; POINT_LEN];
-    key.copy_from_slice(leaf.key);
-    Ok(key)
 }
 
 /// The certificate verifier for [`TEST_CA`]: checks the server's certificate, keeps its public
@@ -446,6 +472,11 @@ pub struct CaVerifier {
     /// The transcript hash up to and including the `Certificate` message, which
     /// `CertificateVerify` signs (RFC 8446, 4.4.3).
     transcript: [u8; 32],
+    /// The server certificate's `tbsCertificate` digest and the CA's signature over it, kept
+    /// between [`CaVerifier::examine`] and the signature check.
+    tbs_digest: [u8; 32],
+    ca_signature: [u8; MAX_SIGNATURE_LEN],
+    ca_signature_len: usize,
     certificate: bool,
     signature: bool,
 }
@@ -478,7 +509,16 @@ impl TlsVerifier<Aes128GcmSha256> for CaVerifier {
         };
         // Without the time the dates cannot be checked: refuse.
         let now = HostTlsClock::now().ok_or(TlsError::InvalidCertificate)?;
-        self.key = check_certificate(certificate, now)?;
+        // The CA's signature is checked here, from a small frame: the ECDSA verification is
+        // the deepest point of the handshake.
+        let ca_key = self.examine(certificate, now)?;
+        let signature = self
+            .ca_signature
+            .get(..self.ca_signature_len)
+            .ok_or(TlsError::DecodeError)?;
+        if !verify_prehash(ca_key, &self.tbs_digest, signature)? {
+            return Err(REFUSED);
+        }
         // embedded-tls has already added the Certificate message to the transcript.
         self.transcript
             .copy_from_slice(&transcript.clone().finalize());
@@ -521,6 +561,9 @@ impl<'a> Provider<'a> {
             verifier: CaVerifier {
                 key: [0; POINT_LEN],
                 transcript: [0; 32],
+                tbs_digest: [0; 32],
+                ca_signature: [0; MAX_SIGNATURE_LEN],
+                ca_signature_len: 0,
                 certificate: false,
                 signature: false,
             },
