@@ -15,6 +15,7 @@ pub mod fixture {
 }
 
 pub mod meter;
+pub mod split;
 pub mod stack;
 pub mod timed;
 #[cfg(feature = "tls")]

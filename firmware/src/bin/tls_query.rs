@@ -11,7 +11,6 @@
 #![no_main]
 
 use core::cell::RefCell;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use cortex_m_rt::entry;
 use embedded_io::ErrorKind;
@@ -28,7 +27,7 @@ use wxpay_firmware::tls::{
 };
 use wxpay_firmware::uart::{self, HostClock, Uart};
 use wxpay_firmware::{
-    boot, client_buffers, client_error, exit, fail, keys, meter, print_record, stack,
+    boot, client_buffers, client_error, exit, fail, keys, meter, print_record, split, stack,
 };
 
 #[entry]
@@ -141,8 +140,11 @@ fn run(
     say!("REPORT tls_handshake={}", handshake);
     say!("REPORT tls_query={}", query);
     // The query's stack: its stretches outside RSA and its RSA operations (each repainted).
-    let outside_rsa = OUTSIDE_RSA.load(Ordering::Relaxed);
-    let query_stack = outside_rsa.max(WITH_RSA.load(Ordering::Relaxed));
+    let split::Stacks {
+        outside_rsa,
+        with_rsa,
+    } = split::stacks();
+    let query_stack = outside_rsa.max(with_rsa);
     say!(
         "REPORT stack={}",
         setup_stack.max(handshake_stack).max(query_stack)
@@ -199,13 +201,21 @@ fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
     nonces: &mut Csprng,
 ) -> (u64, bool) {
     // The key set is made here, not in `run`, whose frame is under the handshake too.
-    let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, SplitVerifier(verifier)) else {
+    let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, split::SplitVerifier(verifier))
+    else {
         fail("platform key set")
     };
     let (scratch, body) = client_buffers();
     let http: HttpClient<'_, _> = HttpClient::new(tls, HOST, scratch);
-    let client = Client::new(http, SplitSigner(signer), keys, HostClock, nonces, MCHID)
-        .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID));
+    let client = Client::new(
+        http,
+        split::SplitSigner(signer),
+        keys,
+        HostClock,
+        nonces,
+        MCHID,
+    )
+    .and_then(|c| c.with_wechatpay_serial(PUB_KEY_ID));
     let Ok(mut client) = client else {
         fail("client setup")
     };
@@ -217,8 +227,8 @@ fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
     let outcome = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
         .map_err(ClientError::Request)
         .and_then(|query| client.call_into(&query, body, record));
-    let query = work(start, polled).saturating_sub(u64::from(PROBES.load(Ordering::Relaxed)));
-    outside_rsa_ends();
+    let query = work(start, polled).saturating_sub(split::probes());
+    split::outside_rsa_ends();
     match outcome {
         Ok(()) => {}
         Err(ClientError::Transport(wxpay_embedded_io::Error::Io(e))) => fail(tls_error(&e)),
@@ -228,72 +238,6 @@ fn query<S: wxpay_core::Signer, V: wxpay_core::Verifier>(
     let ok = record.service_id.as_str() == SERVICE_ID
         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
     (query, ok)
-}
-
-/// The deepest stack of the query outside its two RSA operations: each RSA call first takes
-/// the high-water mark of the stretch before it, and the stack is repainted after it.
-static OUTSIDE_RSA: AtomicUsize = AtomicUsize::new(0);
-/// The deepest stack of the query's RSA operations (the stretch each one ends).
-static WITH_RSA: AtomicUsize = AtomicUsize::new(0);
-
-/// Instructions spent in these stack probes during the query, left out of its count.
-static PROBES: AtomicU32 = AtomicU32::new(0);
-
-/// Ends a stretch outside RSA (before an RSA operation, and at the end of the query).
-fn outside_rsa_ends() {
-    let start = meter::now();
-    OUTSIDE_RSA.fetch_max(stack::high_water(), Ordering::Relaxed);
-    PROBES.fetch_add(
-        u32::try_from(meter::now().saturating_sub(start)).unwrap_or(u32::MAX),
-        Ordering::Relaxed,
-    );
-}
-
-/// Ends an RSA operation: its stretch's high-water mark, then a fresh stretch.
-fn rsa_ends() {
-    let start = meter::now();
-    WITH_RSA.fetch_max(stack::high_water(), Ordering::Relaxed);
-    stack::paint();
-    PROBES.fetch_add(
-        u32::try_from(meter::now().saturating_sub(start)).unwrap_or(u32::MAX),
-        Ordering::Relaxed,
-    );
-}
-
-/// A signer whose RSA operation is left out of the query's outside-RSA stack.
-struct SplitSigner<S>(S);
-
-impl<S: wxpay_core::Signer> wxpay_core::Signer for SplitSigner<S> {
-    type Error = S::Error;
-    fn serial_no(&self) -> &str {
-        self.0.serial_no()
-    }
-    fn sign_prehash(
-        &mut self,
-        digest: &wxpay_core::sign::Sha256Digest,
-        out: &mut [u8; wxpay_core::sign::SIGNATURE_LEN],
-    ) -> Result<(), S::Error> {
-        outside_rsa_ends();
-        let signed = self.0.sign_prehash(digest, out);
-        rsa_ends();
-        signed
-    }
-}
-
-/// A verifier whose RSA operation is left out of the query's outside-RSA stack.
-struct SplitVerifier<V: 'static>(&'static V);
-
-impl<V: wxpay_core::Verifier> wxpay_core::Verifier for SplitVerifier<V> {
-    fn verify_prehash(
-        &self,
-        digest: &wxpay_core::sign::Sha256Digest,
-        signature: &[u8; wxpay_core::sign::SIGNATURE_LEN],
-    ) -> bool {
-        outside_rsa_ends();
-        let valid = self.0.verify_prehash(digest, signature);
-        rsa_ends();
-        valid
-    }
 }
 
 /// The record, in a static (0.7 KiB): parsed where it lies, so it is not on the stack under

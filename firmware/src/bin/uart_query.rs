@@ -3,7 +3,8 @@
 //! (`-serial tcp:127.0.0.1:PORT`; the emulator's `firmware_uart` test starts both). The device
 //! signs (blinded RSA-2048), sends, reads, verifies the platform signature against the host's
 //! real time, and parses the record. Not part of the instruction counts: the meter would count
-//! the polling of the UART.
+//! the polling of the UART. Its stack is reported (`REPORT` lines): setup, and the query
+//! outside and inside its RSA sign and verify.
 #![no_std]
 #![no_main]
 
@@ -17,7 +18,9 @@ use wxpay_firmware::params::{
 };
 use wxpay_firmware::say;
 use wxpay_firmware::uart::{HostClock, Uart};
-use wxpay_firmware::{boot, client_buffers, client_error, exit, fail, keys, print_record, stack};
+use wxpay_firmware::{
+    boot, client_buffers, client_error, exit, fail, keys, print_record, split, stack,
+};
 
 #[entry]
 fn main() -> ! {
@@ -41,14 +44,19 @@ fn run(
     verifier: &'static impl wxpay_core::Verifier,
     now: u32,
 ) -> ! {
-    let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, verifier) else {
+    // Setup's stack (the RSA key's loading); the query's is measured afresh, outside and
+    // inside its RSA sign and verify.
+    let setup_stack = stack::high_water();
+    stack::paint();
+    let Ok(keys) = PlatformKeys::<_, 2>::with_key(PUB_KEY_ID, split::SplitVerifier(verifier))
+    else {
         fail("platform key set")
     };
     let (scratch, body) = client_buffers();
     let http: HttpClient<'_, Uart> = HttpClient::new(Uart::new(), HOST, scratch);
     let client = Client::new(
         http,
-        signer,
+        split::SplitSigner(signer),
         keys,
         HostClock,
         StandInRng::new(0x2545_F491 ^ now.rotate_left(16)),
@@ -61,6 +69,7 @@ fn run(
     let record = QueryByCode::new(AUTHORIZATION_CODE, SERVICE_ID)
         .map_err(ClientError::Request)
         .and_then(|query| client.call(&query, body));
+    split::outside_rsa_ends();
     let uart = client.transport_mut().stream_mut();
     say!(
         "uart: {} bytes written, {} bytes read",
@@ -74,7 +83,16 @@ fn run(
     print_record(&record);
     let ok = record.service_id.as_str() == SERVICE_ID
         && record.authorization_code.as_deref() == Some(AUTHORIZATION_CODE);
-    say!("stack high-water: {} bytes", stack::high_water());
+    let split::Stacks {
+        outside_rsa,
+        with_rsa,
+    } = split::stacks();
+    say!(
+        "REPORT stack={}",
+        setup_stack.max(outside_rsa).max(with_rsa)
+    );
+    say!("REPORT stack_setup={}", setup_stack);
+    say!("REPORT stack_query_outside_rsa={}", outside_rsa);
     say!(
         "{}",
         if ok {
