@@ -19,6 +19,8 @@ use crate::{AFTER_HELP, Connection, Exit, Failure, WxClient};
 const MAX_CERTIFICATES: usize = 8;
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's options are defined when it is parsed, not on every run.
+#[command(defer = true)]
 pub(crate) enum Certificates {
     /// Download the platform certificates (GET /v3/certificates), decrypt and verify them,
     /// print one JSON object per certificate and write `<serial>.pem` files.

@@ -66,6 +66,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's options are defined when it is parsed, not on every run.
+#[command(defer = true)]
 enum Command {
     /// Payscore user authorizations (permissions).
     #[command(subcommand)]
@@ -87,6 +89,8 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's options are defined when it is parsed, not on every run.
+#[command(defer = true)]
 enum Permissions {
     /// Pre-authorise: create an authorization to be accepted by the user (prints the token).
     #[command(after_help = AFTER_HELP)]
@@ -169,13 +173,17 @@ enum Permissions {
 }
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's options are defined when it is parsed, not on every run.
+#[command(defer = true)]
 enum Notify {
     /// Verify a callback's signature, decrypt it and print the event as JSON.
     #[command(after_help = AFTER_HELP)]
     VerifyDecrypt(notify::VerifyDecryptArgs),
 }
 
-/// Where to send requests and with which keys.
+// Where to send requests and with which keys. Plain comments on the `Args` structs, not doc
+// comments: with deferred subcommands, clap would make a struct's doc comment the about text
+// of the subcommand it is flattened into.
 #[derive(Debug, Args)]
 struct Connection {
     /// API base URL [default: https://api.mch.weixin.qq.com when credentials are given].

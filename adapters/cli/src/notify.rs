@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::input::{MAX_APIV3_KEY_FILE_BYTES, MAX_BODY_BYTES, MAX_HEADERS_BYTES, read_bounded};
 use crate::{Exit, Failure};
 
-/// Where the callback and the keys come from.
+// Where the callback and the keys come from.
 #[derive(Debug, Args)]
 pub struct VerifyDecryptArgs {
     /// The request headers as `Name: value` lines (`-` for stdin; at most 64 KiB).

@@ -21,6 +21,8 @@ use crate::{Connection, Failure, client_failure, connect, output, request_failur
 const WORK_BUFFER: usize = 256 * 1024;
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's options are defined when it is parsed, not on every run.
+#[command(defer = true)]
 pub(crate) enum ServiceOrderCmd {
     /// Create a service order (`--data`: the create body as the API documents it).
     #[command(after_help = crate::AFTER_HELP)]
@@ -107,7 +109,7 @@ pub(crate) enum ServiceOrderCmd {
     },
 }
 
-/// `--data FILE|-`.
+// `--data FILE|-`.
 #[derive(Debug, Args)]
 pub(crate) struct Data {
     /// The request body, JSON as the API documents it: a file, or - for stdin.
@@ -115,7 +117,7 @@ pub(crate) struct Data {
     data: String,
 }
 
-/// `--out-order-no`.
+// `--out-order-no`.
 #[derive(Debug, Args)]
 pub(crate) struct OrderNo {
     /// The merchant's order number.
@@ -123,7 +125,7 @@ pub(crate) struct OrderNo {
     out_order_no: String,
 }
 
-/// `--service-id` and `--appid`.
+// `--service-id` and `--appid`.
 #[derive(Debug, Args)]
 pub(crate) struct Ids {
     /// Payscore service id.
@@ -134,7 +136,7 @@ pub(crate) struct Ids {
     appid: String,
 }
 
-/// `wxpay request METHOD TARGET [--data FILE|-]`.
+// `wxpay request METHOD TARGET [--data FILE|-]`.
 #[derive(Debug, Args)]
 pub(crate) struct RequestArgs {
     /// GET, POST, PUT, PATCH or DELETE.
