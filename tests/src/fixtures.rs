@@ -101,3 +101,16 @@ pub fn wxpay_binary() -> PathBuf {
     );
     bin
 }
+
+/// A command for the `wxpay` binary with no `WXPAY_*` variable of the test runner's
+/// environment: every one is removed, not a list of the known ones, since an unknown one is
+/// an error too. Tests set what they mean.
+pub fn wxpay_command() -> std::process::Command {
+    let mut command = std::process::Command::new(wxpay_binary());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("WXPAY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}

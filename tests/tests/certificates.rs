@@ -373,7 +373,7 @@ fn mixed_mode_certificates_and_public_key_in_one_set() {
 /// `wxpay` with the demo merchant credentials only (no platform key) and `args`.
 fn wxpay_cli(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
     let keys = wxpay_tests::KeyFiles::write();
-    std::process::Command::new(wxpay_tests::wxpay_binary())
+    wxpay_tests::wxpay_command()
         .args(args)
         .env("WXPAY_BASE_URL", sandbox.base_url())
         .env("WXPAY_MCHID", demo::MCHID)
@@ -487,7 +487,7 @@ fn cli_downloads_certificates_and_verifies_with_them() {
 #[test]
 fn sandbox_certificate_mode_prints_what_a_client_needs() {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(wxpay_tests::wxpay_binary())
+    let mut child = wxpay_tests::wxpay_command()
         .args(["sandbox", "--listen", "127.0.0.1:0", "--certificate-mode"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -501,7 +501,7 @@ fn sandbox_certificate_mode_prints_what_a_client_needs() {
         .collect();
     let names: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
     let run = |args: &[&str]| {
-        std::process::Command::new(wxpay_tests::wxpay_binary())
+        wxpay_tests::wxpay_command()
             .args(args)
             .env_remove("WXPAY_PLATFORM_PUBLIC_KEY")
             .env_remove("WXPAY_PLATFORM_SERIAL")
@@ -582,7 +582,7 @@ fn cli_verifies_a_callback_signed_by_a_platform_certificate() {
     let body = write("cb.json", &message.body);
     let key = write("apiv3.txt", demo::APIV3_KEY.as_bytes());
     let cert = write("cert1.pem", tc::CERT_1_PEM.as_bytes());
-    let out = std::process::Command::new(wxpay_tests::wxpay_binary())
+    let out = wxpay_tests::wxpay_command()
         .args(["notify", "verify-decrypt", "--headers"])
         .arg(&headers)
         .arg("--body")

@@ -1,10 +1,10 @@
 //! The `wxpay` binary against the emulator on 127.0.0.1: output contract and exit classes.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use wxpay_emulator::demo;
-use wxpay_tests::{KeyFiles, Sandbox, wxpay_binary};
+use wxpay_tests::{KeyFiles, Sandbox, wxpay_command};
 
 /// Runs `wxpay permissions get` for `code` against `sandbox` with credentials from the
 /// environment (as a deployment would) and `extra` arguments.
@@ -153,14 +153,14 @@ fn slow_server_gives_up_in_time() {
 #[test]
 fn usage_errors() {
     let sandbox = Sandbox::start();
-    let missing_arg = Command::new(wxpay_binary())
+    let missing_arg = wxpay_command()
         .args(["permissions", "get", "--authorization-code", "x"])
         .env_remove("WXPAY_SERVICE_ID")
         .output()
         .expect("runs");
     assert_failure(&missing_arg, 2, "--service-id");
 
-    let partial = Command::new(wxpay_binary())
+    let partial = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -174,7 +174,7 @@ fn usage_errors() {
         .expect("runs");
     assert_failure(&partial, 2, "missing --serial");
 
-    let bad_key = Command::new(wxpay_binary())
+    let bad_key = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -208,7 +208,7 @@ fn wrong_merchant_key_is_rejected_by_the_server() {
     let sandbox = Sandbox::start();
     let keys = KeyFiles::write();
     // Signing with the platform key instead of the merchant key: the server answers SIGN_ERROR.
-    let out = Command::new(wxpay_binary())
+    let out = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -255,42 +255,6 @@ fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
     path
 }
 
-/// Every `WXPAY_*` variable the CLI reads: removed where a test means "not configured".
-const ALL_VARIABLES: &[&str] = &[
-    "WXPAY_APIV3_KEY",
-    "WXPAY_APIV3_KEY_FILE",
-    "WXPAY_APPID",
-    "WXPAY_AUTHORIZATION_CODE",
-    "WXPAY_BASE_URL",
-    "WXPAY_BODY",
-    "WXPAY_HEADERS",
-    "WXPAY_MCHID",
-    "WXPAY_NOTIFY_URL",
-    "WXPAY_OPENID",
-    "WXPAY_PLATFORM_PUBLIC_KEY",
-    "WXPAY_PLATFORM_SERIAL",
-    "WXPAY_PRIVATE_KEY",
-    "WXPAY_PROXY",
-    "WXPAY_REASON",
-    "WXPAY_SANDBOX",
-    "WXPAY_SANDBOX_CALLBACK_DIR",
-    "WXPAY_SANDBOX_FAULT",
-    "WXPAY_SANDBOX_KEYS_DIR",
-    "WXPAY_SANDBOX_LISTEN",
-    "WXPAY_SERIAL",
-    "WXPAY_SERVICE_ID",
-    "WXPAY_TIMEOUT_SECS",
-];
-
-/// `wxpay` with no `WXPAY_*` variable set (whatever the test runner's environment has).
-fn bare() -> Command {
-    let mut command = Command::new(wxpay_binary());
-    for name in ALL_VARIABLES {
-        command.env_remove(name);
-    }
-    command
-}
-
 /// The README's main-job command: `--sandbox`, the built-in emulator, a verified record.
 #[test]
 fn main_job_with_sandbox_uses_the_built_in_emulator() {
@@ -298,7 +262,7 @@ fn main_job_with_sandbox_uses_the_built_in_emulator() {
         &["--sandbox", "permissions", "get"][..],
         &["permissions", "get", "--sandbox"],
     ] {
-        let out = bare()
+        let out = wxpay_command()
             .args(args)
             .args(["--authorization-code", demo::AUTHORIZATION_CODE])
             .args(["--service-id", demo::SERVICE_ID])
@@ -314,7 +278,7 @@ fn main_job_with_sandbox_uses_the_built_in_emulator() {
         assert_eq!(json["authorization_code"], demo::AUTHORIZATION_CODE);
     }
     // A failure under --sandbox is still one line, and says the emulator was used.
-    let out = bare()
+    let out = wxpay_command()
         .args([
             "--sandbox",
             "permissions",
@@ -329,7 +293,7 @@ fn main_job_with_sandbox_uses_the_built_in_emulator() {
     assert!(
         stderr_line(&out).contains("[--sandbox: using the built-in emulator at http://127.0.0.1:")
     );
-    let out = bare()
+    let out = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -358,7 +322,7 @@ fn no_credentials_and_no_sandbox_is_refused() {
     ];
     for args in cases {
         for sandbox in [None, Some("0"), Some("false")] {
-            let mut command = bare();
+            let mut command = wxpay_command();
             command.args(*args);
             if let Some(value) = sandbox {
                 command.env("WXPAY_SANDBOX", value);
@@ -369,7 +333,7 @@ fn no_credentials_and_no_sandbox_is_refused() {
         }
     }
     // --sandbox and real settings together: refused, not silently one or the other.
-    let out = bare()
+    let out = wxpay_command()
         .args([
             "--sandbox",
             "permissions",
@@ -400,7 +364,7 @@ fn typoed_variable_is_refused() {
         ("WXPAY_SERVICEID",    "unknown WXPAY_SERVICEID; did you mean WXPAY_SERVICE_ID?"),
     ];
     for (name, line) in cases {
-        let out = bare()
+        let out = wxpay_command()
             .args([
                 "permissions",
                 "get",
@@ -434,7 +398,7 @@ fn forged_callback_without_keys_is_refused() {
         .bind_user_for_test("CLI-FORGED-1", "oForged");
     let (headers, body) = callback_files(&dir);
     let verify = |sandbox_flag: bool| {
-        let mut command = bare();
+        let mut command = wxpay_command();
         if sandbox_flag {
             command.arg("--sandbox");
         }
@@ -521,7 +485,7 @@ fn base_url_policy_is_checked_before_any_traffic() {
     ];
     for (url, needle) in cases {
         let proxy = Listener::new();
-        let out = bare()
+        let out = wxpay_command()
             .args([
                 "permissions",
                 "get",
@@ -560,7 +524,7 @@ fn base_url_policy_is_checked_before_any_traffic() {
 fn proxies_only_when_configured() {
     let sandbox = Sandbox::start();
     let proxy = Listener::new();
-    let mut command = bare();
+    let mut command = wxpay_command();
     command
         .args([
             "permissions",
@@ -619,7 +583,7 @@ fn proxies_only_when_configured() {
         );
         String::from_utf8_lossy(&head).into_owned()
     });
-    let out = bare()
+    let out = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -649,7 +613,7 @@ fn oversized_inputs_are_refused() {
     let big = temp_dir("big").join("big.pem");
     std::fs::write(&big, vec![b'A'; 64 * 1024 + 1]).expect("writes");
     for key in [big.as_path(), std::path::Path::new("/dev/zero")] {
-        let out = bare()
+        let out = wxpay_command()
             .args([
                 "permissions",
                 "get",
@@ -685,7 +649,7 @@ fn oversized_inputs_are_refused() {
         } else {
             key_file.as_path()
         };
-        let out = bare()
+        let out = wxpay_command()
             .args([
                 "notify",
                 "verify-decrypt",
@@ -711,7 +675,7 @@ fn oversized_inputs_are_refused() {
 fn tls_to_a_plain_http_port_says_so() {
     let sandbox = Sandbox::start();
     let https = sandbox.base_url().replace("http://", "https://");
-    let out = bare()
+    let out = wxpay_command()
         .args([
             "permissions",
             "get",
@@ -732,7 +696,7 @@ fn tls_to_a_plain_http_port_says_so() {
 #[test]
 fn a_subcommand_is_required() {
     for args in [&[][..], &["permissions"], &["notify"], &["--sandbox"]] {
-        let out = bare().args(args).output().expect("runs");
+        let out = wxpay_command().args(args).output().expect("runs");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stderr);
@@ -748,7 +712,7 @@ fn a_subcommand_is_required() {
 #[test]
 fn sandbox_refuses_non_loopback_listen() {
     for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8787"] {
-        let out = bare()
+        let out = wxpay_command()
             .args(["sandbox", "--listen", listen])
             .output()
             .expect("runs");
@@ -774,7 +738,7 @@ fn sandbox_settings(child: &mut std::process::Child) -> Vec<(String, String)> {
 #[test]
 fn sandbox_walkthrough_as_the_readme_writes_it() {
     let callbacks = temp_dir("walkthrough");
-    let mut child = bare()
+    let mut child = wxpay_command()
         .args(["sandbox", "--listen", "127.0.0.1:0", "--callback-dir"])
         .arg(&callbacks)
         .stdout(std::process::Stdio::piped())
@@ -807,7 +771,7 @@ fn sandbox_walkthrough_as_the_readme_writes_it() {
         assert_eq!(mode & 0o777, 0o700, "{}", key_dir.display());
     }
     let run = |args: &[&str]| {
-        bare()
+        wxpay_command()
             .args(args)
             .envs(settings.clone())
             .output()
@@ -846,7 +810,7 @@ fn sandbox_walkthrough_as_the_readme_writes_it() {
     assert_eq!(event["event"]["authorization_code"], "WALK-1");
 
     // A second sandbox gets a new key directory.
-    let mut second = bare()
+    let mut second = wxpay_command()
         .args(["sandbox", "--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -925,7 +889,7 @@ fn settings_for(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
 /// Runs any `wxpay` subcommand against `sandbox` with credentials from the environment.
 fn wxpay(sandbox: &Sandbox, args: &[&str]) -> Output {
     let keys = KeyFiles::write();
-    Command::new(wxpay_binary())
+    wxpay_command()
         .args(args)
         .env("WXPAY_BASE_URL", sandbox.base_url())
         .env("WXPAY_MCHID", demo::MCHID)
@@ -1086,7 +1050,7 @@ fn notify_verify_decrypt_from_files_and_stdin() {
     let keys = KeyFiles::write();
     let key_file = write_temp("apiv3.key", demo::APIV3_KEY);
     let run = |headers: &str, body: &str, stdin: Option<Vec<u8>>| {
-        let mut child = Command::new(wxpay_binary())
+        let mut child = wxpay_command()
             .args([
                 "notify",
                 "verify-decrypt",
@@ -1334,7 +1298,7 @@ fn a_rental_through_the_cli() {
     let body = headers.with_extension("json");
     let keys = KeyFiles::write();
     let key_file = write_temp("rental-apiv3.key", demo::APIV3_KEY);
-    let out = Command::new(wxpay_binary())
+    let out = wxpay_command()
         .args(["notify", "verify-decrypt", "--headers"])
         .arg(&headers)
         .arg("--body")
