@@ -987,6 +987,36 @@ mod tests {
         }
     }
 
+    /// The key the member loop hands over: borrowed when plain, decoded when escaped, and ""
+    /// past `MAX_KEY_LEN` bytes either way; a key cut by bad UTF-8 is a syntax error there.
+    #[test]
+    fn member_keys() {
+        let long = "k".repeat(MAX_KEY_LEN);
+        let longer = "k".repeat(MAX_KEY_LEN + 1);
+        let escaped_longer = format!("\\u006b{}", "k".repeat(MAX_KEY_LEN));
+        #[rustfmt::skip]
+        let cases: &[(Vec<u8>, Result<&str, ParseError>)] = &[
+            (br#"{"service_id":1}"#.to_vec(),                    Ok("service_id")),
+            (br#"{"\u0073ervice_id":1}"#.to_vec(),              Ok("service_id")),
+            (br#"{"a\"b":1}"#.to_vec(),                          Ok("a\"b")),
+            (br#"{"":1}"#.to_vec(),                              Ok("")),
+            (format!(r#"{{"{long}":1}}"#).into_bytes(),           Ok(long.as_str())),
+            (format!(r#"{{"{longer}":1}}"#).into_bytes(),         Ok("")),
+            (format!(r#"{{"{escaped_longer}":1}}"#).into_bytes(), Ok("")),
+            (b"{\"a\xffb\":1}".to_vec(),                        Err(ParseError::Syntax { offset: 2 })),
+            (br#"{"ab"#.to_vec(),                                Err(ParseError::Syntax { offset: 4 })),
+        ];
+        for (json, want) in cases {
+            let mut seen = std::string::String::new();
+            let got = Reader::object(json, |key, r| {
+                seen = key.into();
+                r.skip_value()
+            });
+            let text = std::string::String::from_utf8_lossy(json);
+            assert_eq!(got.map(|()| seen.as_str()), *want, "{text}");
+        }
+    }
+
     #[test]
     fn malformed() {
         let cases: &[(&str, ParseError)] = &[
