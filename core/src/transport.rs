@@ -207,15 +207,23 @@ fn store<const N: usize>(
         .iter()
         .rposition(|b| !is_blank(b))
         .map_or(start, |i| i + 1);
-    let parsed = value
+    if slot.is_some() {
+        malformed.get_or_insert(name);
+        return;
+    }
+    // Copied straight into the slot: building the string apart and moving it in copied the
+    // whole capacity (384 bytes for the signature) a second time.
+    let text = value
         .get(start..end)
-        .and_then(|v| core::str::from_utf8(v).ok())
-        .and_then(|v| String::try_from(v).ok());
-    match (slot.is_some(), parsed) {
-        (false, Some(v)) => *slot = Some(v),
-        _ => {
-            malformed.get_or_insert(name);
-        }
+        .and_then(|v| core::str::from_utf8(v).ok());
+    let kept = slot.insert(String::new());
+    let fits = match text {
+        Some(text) => kept.push_str(text).is_ok(),
+        None => false,
+    };
+    if !fits {
+        *slot = None;
+        malformed.get_or_insert(name);
     }
 }
 
@@ -352,6 +360,21 @@ mod tests {
         let mut h = ResponseHeaders::default();
         h.capture("Wechatpay-Timestamp", b"123456789012345678901");
         assert_eq!(h.malformed, Some(header::TIMESTAMP));
+        assert_eq!(h.timestamp, None, "a value too long is not kept in part");
+
+        let mut h = ResponseHeaders::default();
+        h.capture("Wechatpay-Timestamp", b"12345678901234567890");
+        assert_eq!(h.timestamp.as_deref(), Some("12345678901234567890"));
+        assert_eq!(h.malformed, None, "exactly the capacity fits");
+
+        let mut h = ResponseHeaders::default();
+        h.capture("Wechatpay-Signature", b"\xff");
+        h.capture("Wechatpay-Signature", b"abc");
+        assert_eq!(
+            h.malformed,
+            Some(header::SIGNATURE),
+            "the bad first value is remembered"
+        );
 
         let mut h = ResponseHeaders::default();
         h.capture("Request-ID", &[b'x'; 65]);
