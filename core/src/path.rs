@@ -165,12 +165,21 @@ fn is_dot_segment(raw: &str) -> bool {
 }
 
 /// `A-Z a-z 0-9 - . _ ~` (RFC 3986 unreserved).
+#[cfg(target_pointer_width = "64")]
 pub fn is_unreserved(byte: u8) -> bool {
     UNRESERVED.get(usize::from(byte)).copied().unwrap_or(false)
 }
 
+/// `A-Z a-z 0-9 - . _ ~` (RFC 3986 unreserved). On 32-bit targets (firmware) five
+/// comparisons, not the 256-byte table: flash counts there, and a target is a few dozen bytes.
+#[cfg(not(target_pointer_width = "64"))]
+pub fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
 /// [`is_unreserved`] for every byte: one load instead of five comparisons, for the fixed
 /// path checked on every request and the values it encodes.
+#[cfg(target_pointer_width = "64")]
 #[allow(
     clippy::indexing_slicing,
     reason = "evaluated at compile time: an index out of range is a build error, not a panic"
