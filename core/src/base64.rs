@@ -222,7 +222,7 @@ fn at(table: &[u32; 256], byte: u8) -> u32 {
 /// Decodes whole pairs of quads without padding (a last odd quad is left to the byte-wise
 /// loop); returns how many characters it consumed and the OR of every lookup (bit 31 set when
 /// a character was outside the alphabet). Two quads a step: their 48 bits are joined and
-/// stored as one 6-byte run.
+/// written as one 4-byte and one 2-byte store.
 #[cfg(target_pointer_width = "64")]
 fn decode_wide(text: &[u8], out: &mut [u8]) -> (usize, u32) {
     let [d0, d1, d2, d3] = &PLACED;
@@ -233,9 +233,8 @@ fn decode_wide(text: &[u8], out: &mut [u8]) -> (usize, u32) {
             let n = at(d0, w) | at(d1, x) | at(d2, y) | at(d3, z);
             let m = at(d0, w2) | at(d1, x2) | at(d2, y2) | at(d3, z2);
             bad |= n | m;
-            // 24 bits each (bit 31 may be set; it is in `bad`, and shifted out here).
+            // 24 bits each; bit 31 (a bad character) is already in `bad` and masked off here.
             let joined = (u64::from(n) << 24 | u64::from(m & 0x00FF_FFFF)) & 0xFFFF_FFFF_FFFF;
-            // Two stores (4 + 2 bytes), not six.
             let (high, low) = ((joined >> 16) as u32, joined as u16);
             if let Some((head, tail)) = dst.split_first_chunk_mut::<4>() {
                 *head = high.to_be_bytes();
