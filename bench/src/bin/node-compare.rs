@@ -15,6 +15,11 @@
 //! per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
 //! override the defaults.
 //!
+//! Beside the full-emulator row, its ceiling from the same round: `rsa_ping_pong`, a one-byte
+//! loopback ping-pong in which each side does only the RSA of a query (one AWS-LC sign and one
+//! verify). Its ratio to the Node SDK's full-emulator rate is the most any client could reach
+//! against this emulator on this machine.
+//!
 //! Last, the sandbox's throughput: two client threads (each its own keep-alive connection and
 //! AWS-LC client, every answer verified) against the emulator as it ships (AWS-LC, no global
 //! lock), and in the same rounds against an emulator built the old way (`Emulator::new` with
@@ -29,7 +34,7 @@ use std::time::Instant;
 
 use wxpay_bench::pair::{human, quantile};
 use wxpay_bench::replay::ReplayServer;
-use wxpay_bench::{Backend, Raw, http_query, request_message};
+use wxpay_bench::{Backend, Raw, http_query, request_message, rsa_ping_pong};
 use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
 use wxpay_emulator::server::Server;
 use wxpay_emulator::{Emulator, StoredRecord, demo, system_now};
@@ -245,6 +250,8 @@ fn main() -> ExitCode {
 
     let (mut sign, mut replay_q, mut emulator_q, mut rsa_q) =
         (Series::new(), Series::new(), Series::new(), Series::new());
+    // The RSA-only ping-pong (`rsa_ping_pong`) beside the Node SDK's full-emulator rate.
+    let mut floor = Series::new();
     // Sandbox throughput: the shipped emulator (`wxpay`) beside the old one (`node` column).
     let mut sandbox = Series::new();
     let emulator_queries = (queries / 5).max(1);
@@ -279,19 +286,22 @@ fn main() -> ExitCode {
             }
         };
         emulator_q.push(ours, number(&theirs, "qps"));
+        // Right after, in the same stretch of load: what no client of this emulator can beat.
+        floor.push(rsa_ping_pong(emulator_queries), number(&theirs, "qps"));
         // A B A again: the old emulator between two halves of the shipped one's run.
         let now_before = threaded_qps(&emulator.base_url(), 2, emulator_queries / 2);
         let old = threaded_qps(&old_emulator.base_url(), 2, emulator_queries / 2);
         let now_after = threaded_qps(&emulator.base_url(), 2, emulator_queries / 2);
         sandbox.push((now_before + now_after) / 2.0, old);
         eprintln!(
-            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s, \
-             2 threads {:.0} vs old emulator {:.0} q/s",
+            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s (RSA-only \
+             floor {:.0}/s), 2 threads {:.0} vs old emulator {:.0} q/s",
             round + 1,
             replay_q.wxpay[round],
             replay_q.node[round],
             emulator_q.wxpay[round],
             emulator_q.node[round],
+            floor.wxpay[round],
             sandbox.wxpay[round],
             sandbox.node[round]
         );
@@ -329,6 +339,13 @@ fn main() -> ExitCode {
         emulator_q.row(
             "queries per second, keep-alive loopback, full emulator (it verifies and signs with AWS-LC)",
             "q/s"
+        )
+    );
+    println!(
+        "{}",
+        floor.row(
+            "ceiling of that row: RSA alone, a one-byte loopback ping-pong, each side one AWS-LC sign + one verify (wxpay column: round trips/s; Node column: its full-emulator q/s)",
+            "/s"
         )
     );
     println!();
