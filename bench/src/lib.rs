@@ -397,12 +397,14 @@ pub fn emulator_alone() -> impl FnMut() -> usize {
     }
 }
 
-/// The floor of a query against the full emulator, in round trips per second: a one-byte
+/// A query against the full emulator with RSA alone, in round trips per second: a one-byte
 /// ping-pong over one keep-alive loopback connection (`TCP_NODELAY`, as the emulator) in which
 /// each side does only its RSA. The client signs the request message and verifies the reply,
 /// the server verifies and signs, all with AWS-LC; no HTTP, JSON, headers or allocation.
-/// Every query against the emulator does at least this, so no client can run faster against
-/// it. The first tenth of `round_trips` warms up.
+/// Every query against the emulator does this work in this order, so it is the rate of a
+/// client and server that added nothing to the protocol's RSA. On a shared VM one run of real
+/// queries can still beat one run of this: compare runs that bracket the same stretch of load.
+/// The first tenth of `round_trips` (at least one) warms up.
 pub fn rsa_ping_pong(round_trips: usize) -> f64 {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
