@@ -21,6 +21,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -43,7 +44,7 @@ pub use callbacks::CallbackMessage;
 pub use faults::Fault;
 pub use handlers::certificates::{CertificateFault, test_certificates};
 pub use handlers::serviceorder::OrderRefusal;
-use signing::PlatformSigner;
+use signing::{PlatformSigner, Presigned};
 pub use transport::{EmulatorTransport, EmulatorTransportError};
 
 /// The demo identity the emulator serves by default. TEST ONLY keys (see `keys/README.md`).
@@ -189,6 +190,10 @@ pub struct Emulator {
     callback_dir: Mutex<Option<PathBuf>>,
     certificates: Mutex<Option<handlers::certificates::CertificateState>>,
     orders: Mutex<handlers::serviceorder::Orders>,
+    /// Whether connections sign ahead for clients that poll ([`Emulator::set_presigning`]).
+    presigning: AtomicBool,
+    /// Answers sent with a signature made ahead ([`Emulator::presigned_answers`]).
+    presigned_used: AtomicUsize,
 }
 
 impl fmt::Debug for Emulator {
@@ -286,6 +291,8 @@ impl Emulator {
             callback_dir: Mutex::new(None),
             certificates: Mutex::new(None),
             orders: Mutex::new(handlers::serviceorder::Orders::default()),
+            presigning: AtomicBool::new(true),
+            presigned_used: AtomicUsize::new(0),
         }
     }
 
@@ -353,6 +360,36 @@ impl Emulator {
     /// the fault sit behind read-write locks held only to read or change them, and the log of
     /// targets behind a mutex held for one push.
     pub fn handle(&self, request: &HttpRequest, now: i64) -> HttpResponse {
+        self.handle_presigned(request, now, None)
+    }
+
+    /// Whether the server signs ahead on connections that poll (on by default).
+    ///
+    /// When a keep-alive connection has had the same answer twice in a row (a client polling
+    /// a record or an order), the server signs that body again with a fresh nonce and the
+    /// current second right after sending it, while the client prepares its next request. If
+    /// the next answer is byte for byte that body, in that same second, with no fault injected
+    /// and the platform key signing (not certificate mode), it goes out with the signature
+    /// made ahead; otherwise that signature is dropped and the answer is signed as usual. Every
+    /// answer still carries a nonce used once and a timestamp of the second it is sent in, and
+    /// the request is still authenticated and routed in full: only the RSA signature of the
+    /// answer leaves the time a client waits. Off, every answer is signed after its request.
+    pub fn set_presigning(&self, on: bool) {
+        self.presigning.store(on, Ordering::Relaxed);
+    }
+
+    /// How many answers went out with a signature made ahead (see [`Emulator::set_presigning`]).
+    pub fn presigned_answers(&self) -> usize {
+        self.presigned_used.load(Ordering::Relaxed)
+    }
+
+    /// [`Emulator::handle`] with the answer a connection signed ahead, if it has one.
+    pub(crate) fn handle_presigned(
+        &self,
+        request: &HttpRequest,
+        now: i64,
+        presigned: Option<Presigned>,
+    ) -> HttpResponse {
         let target = request.target.clone();
         {
             let mut seen = lock(&self.seen_targets);
@@ -370,7 +407,7 @@ impl Emulator {
             return self.finish(response, global_fault, now);
         }
         let (answer, code_fault) = self.route(request, now);
-        self.finish(answer, code_fault.or(global_fault), now)
+        self.finish_presigned(answer, code_fault.or(global_fault), now, presigned)
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::signing::Presigned;
 use crate::{Emulator, HttpRequest, HttpResponse, Wire, system_now};
 
 /// Largest request head accepted.
@@ -216,8 +217,38 @@ fn serve_tls_connection(
 
 /// The request loop, the same for plain and TLS connections. Responses are written through
 /// the reader's stream (its buffer holds only bytes read ahead).
+/// What a connection keeps between requests to sign ahead for a client that polls (see
+/// [`Emulator::set_presigning`]).
+#[derive(Debug, Default)]
+struct Ahead {
+    /// The body of the last plain 200 answer to an API request.
+    last_body: Option<Vec<u8>>,
+    /// Headers signing that body again, for the next request.
+    presigned: Option<Presigned>,
+}
+
+impl Ahead {
+    /// After `response` went out: a second identical 200 answer in a row is signed ahead.
+    fn after(&mut self, emulator: &Emulator, request: &HttpRequest, response: &HttpResponse) {
+        let plain_answer = response.status == 200
+            && response.wire == Wire::Normal
+            && response.delay.is_none()
+            && !request.target.starts_with("/emulator/");
+        if !plain_answer {
+            self.last_body = None;
+            return;
+        }
+        if self.last_body.as_deref() == Some(response.body.as_slice()) {
+            self.presigned = emulator.presign(&response.body, system_now());
+        } else {
+            self.last_body = Some(response.body.clone());
+        }
+    }
+}
+
 fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
     let mut reader = BufReader::new(stream);
+    let mut ahead = Ahead::default();
     loop {
         match reader.fill_buf()?.first() {
             None => return Ok(()),
@@ -238,7 +269,8 @@ fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
             }
             Err(e) => return Err(e),
         };
-        let response = emulator.handle(&request, system_now());
+        let presigned = ahead.presigned.take();
+        let response = emulator.handle_presigned(&request, system_now(), presigned);
         if let Some(delay) = response.delay {
             thread::sleep(delay);
         }
@@ -251,6 +283,8 @@ fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
             }
             return Ok(());
         }
+        // The answer is out: sign the next one now, while the client prepares its request.
+        ahead.after(emulator, &request, &response);
     }
 }
 
@@ -598,6 +632,112 @@ mod tests {
             let error = tls_config(chain, key).expect_err("refused");
             assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
             assert!(error.to_string().contains(needle), "{needle}: {error}");
+        }
+    }
+
+    /// One keep-alive answer: status, headers, body (by `Content-Length`).
+    fn read_answer(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("status line");
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("header line");
+            match line.trim_end().split_once(": ") {
+                Some((name, value)) => headers.push((name.to_owned(), value.to_owned())),
+                None => break,
+            }
+        }
+        let length = headers
+            .iter()
+            .find(|(n, _)| n == "Content-Length")
+            .and_then(|(_, v)| v.parse().ok())
+            .expect("Content-Length");
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).expect("body");
+        (status, headers, body)
+    }
+
+    /// A client polling one record on one keep-alive connection. With signing ahead on, the
+    /// answers from the third on can go out with signatures made ahead; on or off, every
+    /// answer verifies with the platform key and no nonce repeats.
+    #[test]
+    fn a_polling_connection_gets_verified_answers_with_fresh_nonces() {
+        use wxpay_core::Method;
+        use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
+        use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
+        use wxpay_core::verify::{self, Verifier};
+
+        use crate::demo;
+
+        const POLLS: usize = 8;
+        let target =
+            "/v3/payscore/permissions/authorization-code/1234323JKHDFE1243252?service_id=500001";
+        let mut signer =
+            RsaSigner::from_pem(demo::MERCHANT_KEY_PEM, demo::MERCHANT_SERIAL).expect("key");
+        let mut buf = [0u8; AUTHORIZATION_CAPACITY];
+        let input = SigningInput {
+            mchid: demo::MCHID,
+            method: Method::Get,
+            target,
+            body: b"",
+            timestamp: u64::try_from(system_now()).expect("after 1970"),
+            nonce: "593BEC0C930BF1AFEB40B4A08C8FB242",
+        };
+        let authorization = sign::authorization(&mut signer, &input, &mut buf).expect("signs");
+        // The emulator does not refuse a repeated request nonce, so one signed request polls.
+        let request = format!(
+            "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n\
+             Accept: application/json\r\nUser-Agent: test\r\n\r\n"
+        );
+        let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("demo key");
+        for presigning in [true, false] {
+            let emulator = Arc::new(Emulator::demo());
+            emulator.set_presigning(presigning);
+            let server = Server::start(emulator.clone(), "127.0.0.1:0").expect("listens");
+            let mut stream = TcpStream::connect(server.addr()).expect("connects");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut nonces = std::collections::HashSet::new();
+            for poll in 0..POLLS {
+                stream.write_all(request.as_bytes()).expect("writes");
+                let (status, headers, body) = read_answer(&mut reader);
+                assert_eq!(status, 200, "poll {poll}");
+                let value = |name: &str| {
+                    headers
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                        .expect(name)
+                };
+                let digest = verify::response_digest(
+                    &value("Wechatpay-Timestamp"),
+                    &value("Wechatpay-Nonce"),
+                    &body,
+                );
+                let signature = verify::decode_signature(&value("Wechatpay-Signature"))
+                    .expect("base64 signature");
+                assert!(platform.verify_prehash(&digest, &signature), "poll {poll}");
+                assert!(
+                    nonces.insert(value("Wechatpay-Nonce")),
+                    "poll {poll}: nonce repeated"
+                );
+            }
+            let ahead = emulator.presigned_answers();
+            if presigning {
+                // The first two are signed after their request; a later one misses only if it
+                // is sent in another second than its signature was made.
+                assert!(
+                    (1..=POLLS - 2).contains(&ahead),
+                    "{ahead} answers signed ahead"
+                );
+            } else {
+                assert_eq!(ahead, 0);
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use wxpay_core::crypto::rsa::RsaSigner;
 use wxpay_core::sign::Sha256Digest;
 
 use crate::handlers::Answer;
-use crate::{Emulator, Fault, HttpResponse, OsRandom, Wire, lock};
+use crate::{Emulator, Fault, HttpResponse, OsRandom, Wire, lock, read};
 
 /// The platform private key responses are signed with.
 ///
@@ -85,9 +85,58 @@ impl PlatformSigner {
     }
 }
 
+/// An answer's `Wechatpay-*` headers, signed before the request it will answer arrived (see
+/// [`Emulator::set_presigning`]). Taken at most once, and only for the same body in the same
+/// second.
+#[derive(Debug)]
+pub(crate) struct Presigned {
+    body: Vec<u8>,
+    timestamp: i64,
+    headers: Vec<(String, String)>,
+}
+
+impl Presigned {
+    /// Whether these headers sign exactly `body` at `now`.
+    fn answers(&self, body: &[u8], now: i64) -> bool {
+        self.timestamp == now && self.body == body
+    }
+}
+
 impl Emulator {
+    /// Signs `body` with the platform key at `now` for an answer that has not been asked for
+    /// yet; `None` when signing ahead is off, a fault is injected, certificate mode is on, or
+    /// the signer refused.
+    pub(crate) fn presign(&self, body: &[u8], now: i64) -> Option<Presigned> {
+        if !self.presigning.load(Ordering::Relaxed)
+            || read(&self.fault).is_some()
+            || self.certificate_mode()
+        {
+            return None;
+        }
+        let headers = self.signature_headers(body, None, now);
+        let signed = headers
+            .iter()
+            .any(|(name, value)| name == "Wechatpay-Signature" && !value.is_empty());
+        signed.then(|| Presigned {
+            body: body.to_vec(),
+            timestamp: now,
+            headers,
+        })
+    }
+
     /// Signs the answer (unless the fault says otherwise) and frames it.
     pub(crate) fn finish(&self, answer: Answer, fault: Option<Fault>, now: i64) -> HttpResponse {
+        self.finish_presigned(answer, fault, now, None)
+    }
+
+    /// [`Emulator::finish`], with headers signed ahead used if they sign exactly this answer.
+    pub(crate) fn finish_presigned(
+        &self,
+        answer: Answer,
+        fault: Option<Fault>,
+        now: i64,
+        presigned: Option<Presigned>,
+    ) -> HttpResponse {
         let mut response = HttpResponse {
             status: answer.status,
             headers: vec![
@@ -104,7 +153,16 @@ impl Emulator {
         if fault == Some(Fault::UnsignedError) {
             return response;
         }
-        let headers = self.signature_headers(&response.body, fault, now);
+        let ahead = presigned.filter(|p| {
+            fault.is_none() && p.answers(&response.body, now) && !self.certificate_mode()
+        });
+        let headers = match ahead {
+            Some(presigned) => {
+                self.presigned_used.fetch_add(1, Ordering::Relaxed);
+                presigned.headers
+            }
+            None => self.signature_headers(&response.body, fault, now),
+        };
         response.headers.extend(headers);
         match fault {
             Some(Fault::Delay(secs)) => response.delay = Some(Duration::from_secs(secs)),
@@ -255,5 +313,87 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// The answer verifies with the platform key; its nonce.
+    fn verified_nonce(response: &HttpResponse) -> String {
+        let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("demo key");
+        let value = |name: &str| response.header(name).expect(name).to_owned();
+        let digest = verify::response_digest(
+            &value("Wechatpay-Timestamp"),
+            &value("Wechatpay-Nonce"),
+            &response.body,
+        );
+        let signature =
+            verify::decode_signature(&value("Wechatpay-Signature")).expect("base64 signature");
+        assert!(platform.verify_prehash(&digest, &signature), "verifies");
+        value("Wechatpay-Nonce")
+    }
+
+    /// Headers signed ahead go out only on exactly the answer they sign, in the second they
+    /// were made, with no fault and the platform key; every other answer is signed afresh.
+    #[test]
+    fn presigned_headers_sign_only_the_same_body_in_the_same_second() {
+        const T: i64 = 1_700_000_000;
+        let answer = |body: &str| Answer {
+            status: 200,
+            body: body.as_bytes().to_vec(),
+        };
+        // (case, answer body, answered at, fault, certificate mode by then, used ahead)
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, i64, Option<Fault>, bool, bool)] = &[
+            ("same body, same second",   r#"{"a":1}"#, T,     None,                      false, true),
+            ("other body",               r#"{"a":2}"#, T,     None,                      false, false),
+            ("a byte more",              r#"{"a":1} "#, T,    None,                      false, false),
+            ("next second",              r#"{"a":1}"#, T + 1, None,                      false, false),
+            ("fault: bad signature",     r#"{"a":1}"#, T,     Some(Fault::BadSignature), false, false),
+            ("fault: stale timestamp",   r#"{"a":1}"#, T,     Some(Fault::StaleTimestamp), false, false),
+            ("certificate mode since",   r#"{"a":1}"#, T,     None,                      true,  false),
+        ];
+        for &(name, body, now, fault, certificates, used) in cases {
+            let emulator = Emulator::demo();
+            let presigned = emulator.presign(br#"{"a":1}"#, T).expect("signs ahead");
+            let ahead_nonce = presigned
+                .headers
+                .iter()
+                .find(|(n, _)| n == "Wechatpay-Nonce")
+                .map(|(_, v)| v.clone())
+                .expect("nonce");
+            emulator.set_certificate_mode(certificates);
+            let response = emulator.finish_presigned(answer(body), fault, now, Some(presigned));
+            assert_eq!(
+                emulator.presigned_answers(),
+                usize::from(used),
+                "{name}: count"
+            );
+            let nonce = response.header("Wechatpay-Nonce").expect("nonce");
+            assert_eq!(nonce == ahead_nonce, used, "{name}: headers made ahead");
+            if fault.is_none() && !certificates {
+                // Made ahead or afresh, the answer is signed at the second it is sent in.
+                let sent_at = now.to_string();
+                assert_eq!(
+                    response.header("Wechatpay-Timestamp"),
+                    Some(sent_at.as_str()),
+                    "{name}"
+                );
+                verified_nonce(&response);
+            }
+        }
+    }
+
+    /// No signing ahead while it is off, a fault is injected or certificate mode is on.
+    #[test]
+    fn presign_declines_when_off_faulted_or_in_certificate_mode() {
+        let body = br#"{"a":1}"#;
+        let emulator = Emulator::demo();
+        assert!(emulator.presign(body, 1).is_some(), "on by default");
+        emulator.set_presigning(false);
+        assert!(emulator.presign(body, 1).is_none(), "off");
+        emulator.set_presigning(true);
+        emulator.set_fault(Some(Fault::BadSignature));
+        assert!(emulator.presign(body, 1).is_none(), "a fault is injected");
+        emulator.set_fault(None);
+        emulator.set_certificate_mode(true);
+        assert!(emulator.presign(body, 1).is_none(), "certificate mode");
     }
 }
