@@ -15,10 +15,12 @@
 //! per round; the median is printed with the range. `BENCH_ROUNDS` and `BENCH_QUERIES`
 //! override the defaults.
 //!
-//! Beside the full-emulator row, the same exchange with RSA alone, bracketing the same stretch
-//! of load: `rsa_ping_pong`, a one-byte loopback ping-pong in which each side does only the
-//! RSA of a query (one AWS-LC sign and one verify). Its ratio to the Node SDK's full-emulator
-//! rate is what a client that added nothing to the protocol's RSA would reach here.
+//! The full emulator runs twice a round: as shipped, signing ahead for a connection that polls
+//! (`Emulator::set_presigning`), and with that off, every answer signed after its request.
+//! Beside the second, the same exchange with RSA alone, bracketing the same stretch of load:
+//! `rsa_ping_pong`, a one-byte loopback ping-pong in which each side does only the RSA of a
+//! query (one AWS-LC sign and one verify). Its ratio to the Node SDK's rate there is what a
+//! client that added nothing to the protocol's RSA would reach against such a server.
 //!
 //! Last, the sandbox's throughput: two client threads (each its own keep-alive connection and
 //! AWS-LC client, every answer verified) against the emulator as it ships (AWS-LC, no global
@@ -165,6 +167,8 @@ fn rsa_single_signer_emulator() -> Emulator {
         demo::PLATFORM_KEY_ID,
         RsaSigner::from_pem(demo::PLATFORM_KEY_PEM, demo::PLATFORM_KEY_ID).expect("demo key"),
     );
+    // It signed every answer after its request.
+    emulator.set_presigning(false);
     emulator.insert_record(StoredRecord {
         service_id: demo::SERVICE_ID.to_owned(),
         appid: demo::APPID.to_owned(),
@@ -229,6 +233,10 @@ fn main() -> ExitCode {
     let files = write_keys();
     let emulator = Server::start(Arc::new(Emulator::demo()), "127.0.0.1:0").expect("listens");
     let replay = ReplayServer::start().expect("listens");
+    // The shipped emulator with signing ahead off: every answer signed after its request.
+    let signing_after = Arc::new(Emulator::demo());
+    signing_after.set_presigning(false);
+    let signing_after = Server::start(signing_after, "127.0.0.1:0").expect("listens");
     let old_emulator =
         Server::start(Arc::new(rsa_single_signer_emulator()), "127.0.0.1:0").expect("listens");
     let raw = Raw::new();
@@ -250,14 +258,16 @@ fn main() -> ExitCode {
 
     let (mut sign, mut replay_q, mut emulator_q, mut rsa_q) =
         (Series::new(), Series::new(), Series::new(), Series::new());
-    // RSA alone (`rsa_ping_pong`) beside the Node SDK's full-emulator rate.
-    let mut floor = Series::new();
+    // The emulator signing every answer after its request, and RSA alone (`rsa_ping_pong`)
+    // beside the Node SDK's rate against it.
+    let (mut after_q, mut floor) = (Series::new(), Series::new());
     // Sandbox throughput: the shipped emulator (`wxpay`) beside the old one (`node` column).
     let mut sandbox = Series::new();
     let emulator_queries = (queries / 5).max(1);
     let mut lc_replay = http_query(Backend::AwsLc, &replay.base_url());
     let mut rsa_replay = http_query(Backend::Rsa, &replay.base_url());
     let mut lc_emulator = http_query(Backend::AwsLc, &emulator.base_url());
+    let mut lc_signing_after = http_query(Backend::AwsLc, &signing_after.base_url());
     for round in 0..rounds {
         let signs_before = wxpay_signs(&raw, 0.25);
         let ours_rsa = wxpay_qps(&mut rsa_replay, queries / 2);
@@ -276,8 +286,6 @@ fn main() -> ExitCode {
         rsa_q.push(ours_rsa, number(&theirs, "qps"));
         sign.push(signs, number(&theirs, "sign_per_sec"));
 
-        // The RSA-only ping-pong brackets the same stretch: floor, wxpay, Node, wxpay, floor.
-        let floor_before = rsa_ping_pong(emulator_queries / 2);
         let (ours, theirs) = match bracketed(&mut lc_emulator, emulator_queries, || {
             node(&dir, &files, &emulator.base_url(), emulator_queries, 10)
         }) {
@@ -288,6 +296,24 @@ fn main() -> ExitCode {
             }
         };
         emulator_q.push(ours, number(&theirs, "qps"));
+        // Signing ahead off; RSA alone brackets that stretch: floor, wxpay, Node, wxpay, floor.
+        let floor_before = rsa_ping_pong(emulator_queries / 2);
+        let (ours, theirs) = match bracketed(&mut lc_signing_after, emulator_queries, || {
+            node(
+                &dir,
+                &files,
+                &signing_after.base_url(),
+                emulator_queries,
+                10,
+            )
+        }) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("node-compare: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        after_q.push(ours, number(&theirs, "qps"));
         let floor_after = rsa_ping_pong(emulator_queries / 2);
         floor.push((floor_before + floor_after) / 2.0, number(&theirs, "qps"));
         // A B A again: the old emulator between two halves of the shipped one's run.
@@ -296,13 +322,15 @@ fn main() -> ExitCode {
         let now_after = threaded_qps(&emulator.base_url(), 2, emulator_queries / 2);
         sandbox.push((now_before + now_after) / 2.0, old);
         eprintln!(
-            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s (RSA alone \
-             {:.0}/s), 2 threads {:.0} vs old emulator {:.0} q/s",
+            "round {}: replay {:.0} vs {:.0} q/s, emulator {:.0} vs {:.0} q/s, signing after \
+             {:.0} vs {:.0} q/s (RSA alone {:.0}/s), 2 threads {:.0} vs old emulator {:.0} q/s",
             round + 1,
             replay_q.wxpay[round],
             replay_q.node[round],
             emulator_q.wxpay[round],
             emulator_q.node[round],
+            after_q.wxpay[round],
+            after_q.node[round],
             floor.wxpay[round],
             sandbox.wxpay[round],
             sandbox.node[round]
@@ -339,14 +367,21 @@ fn main() -> ExitCode {
     println!(
         "{}",
         emulator_q.row(
-            "queries per second, keep-alive loopback, full emulator (it verifies and signs with AWS-LC)",
+            "queries per second, keep-alive loopback, full emulator as shipped (AWS-LC; signs ahead for a polling connection)",
+            "q/s"
+        )
+    );
+    println!(
+        "{}",
+        after_q.row(
+            "same, the emulator signing every answer after its request (signing ahead off)",
             "q/s"
         )
     );
     println!(
         "{}",
         floor.row(
-            "the same exchange with RSA alone: a one-byte loopback ping-pong, each side one AWS-LC sign + one verify (left: round trips/s; right: the Node SDK's full-emulator q/s)",
+            "that exchange with RSA alone: a one-byte loopback ping-pong, each side one AWS-LC sign + one verify (left: round trips/s; right: the Node SDK's q/s in the row above)",
             "/s"
         )
     );
