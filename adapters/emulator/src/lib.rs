@@ -360,7 +360,7 @@ impl Emulator {
     /// the fault sit behind read-write locks held only to read or change them, and the log of
     /// targets behind a mutex held for one push.
     pub fn handle(&self, request: &HttpRequest, now: i64) -> HttpResponse {
-        self.handle_presigned(request, now, None)
+        self.handle_presigned(request, now, None).0
     }
 
     /// Whether the server signs ahead on connections that poll (on by default).
@@ -371,9 +371,11 @@ impl Emulator {
     /// the next answer is byte for byte that body, in that same second, with no fault injected
     /// and the platform key signing (not certificate mode), it goes out with the signature
     /// made ahead; otherwise that signature is dropped and the answer is signed as usual. Every
-    /// answer still carries a nonce used once and a timestamp of the second it is sent in, and
-    /// the request is still authenticated and routed in full: only the RSA signature of the
-    /// answer leaves the time a client waits. Off, every answer is signed after its request.
+    /// answer still carries a nonce used once and the timestamp of the second its request is
+    /// handled in, and the request is still authenticated and routed in full: only the RSA
+    /// signature of the answer leaves the time a client waits. The cost is one wasted
+    /// signature when polling stops (the body changes), which a request arriving meanwhile
+    /// waits for. Off, every answer is signed after its request.
     pub fn set_presigning(&self, on: bool) {
         self.presigning.store(on, Ordering::Relaxed);
     }
@@ -383,13 +385,15 @@ impl Emulator {
         self.presigned_used.load(Ordering::Relaxed)
     }
 
-    /// [`Emulator::handle`] with the answer a connection signed ahead, if it has one.
+    /// [`Emulator::handle`] with the answer a connection signed ahead, if it has one; and
+    /// whether the answer may be signed ahead again: it answered an API request (not a test
+    /// hook) with no fault injected.
     pub(crate) fn handle_presigned(
         &self,
         request: &HttpRequest,
         now: i64,
         presigned: Option<Presigned>,
-    ) -> HttpResponse {
+    ) -> (HttpResponse, bool) {
         let target = request.target.clone();
         {
             let mut seen = lock(&self.seen_targets);
@@ -401,13 +405,15 @@ impl Emulator {
         handlers::certificates::note_request(request);
         let global_fault = *read(&self.fault);
         if request.target.starts_with("/emulator/") {
-            return self.test_hook(request, now);
+            return (self.test_hook(request, now), false);
         }
         if let Err(response) = self.authenticate(request, now) {
-            return self.finish(response, global_fault, now);
+            return (self.finish(response, global_fault, now), false);
         }
         let (answer, code_fault) = self.route(request, now);
-        self.finish_presigned(answer, code_fault.or(global_fault), now, presigned)
+        let fault = code_fault.or(global_fault);
+        let plain = fault.is_none();
+        (self.finish_presigned(answer, fault, now, presigned), plain)
     }
 }
 

@@ -215,13 +215,11 @@ fn serve_tls_connection(
     serve(emulator, rustls::StreamOwned::new(connection, stream))
 }
 
-/// The request loop, the same for plain and TLS connections. Responses are written through
-/// the reader's stream (its buffer holds only bytes read ahead).
 /// What a connection keeps between requests to sign ahead for a client that polls (see
 /// [`Emulator::set_presigning`]).
 #[derive(Debug, Default)]
 struct Ahead {
-    /// The body of the last plain 200 answer to an API request.
+    /// The body of the last 200 answer to an API request with no fault injected.
     last_body: Option<Vec<u8>>,
     /// Headers signing that body again, for the next request.
     presigned: Option<Presigned>,
@@ -229,12 +227,9 @@ struct Ahead {
 
 impl Ahead {
     /// After `response` went out: a second identical 200 answer in a row is signed ahead.
-    fn after(&mut self, emulator: &Emulator, request: &HttpRequest, response: &HttpResponse) {
-        let plain_answer = response.status == 200
-            && response.wire == Wire::Normal
-            && response.delay.is_none()
-            && !request.target.starts_with("/emulator/");
-        if !plain_answer {
+    /// `plain`: it answered an API request (not a test hook) with no fault injected.
+    fn after(&mut self, emulator: &Emulator, plain: bool, response: &HttpResponse) {
+        if !plain || response.status != 200 {
             self.last_body = None;
             return;
         }
@@ -246,6 +241,8 @@ impl Ahead {
     }
 }
 
+/// The request loop, the same for plain and TLS connections. Responses are written through
+/// the reader's stream (its buffer holds only bytes read ahead).
 fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut ahead = Ahead::default();
@@ -270,7 +267,7 @@ fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
             Err(e) => return Err(e),
         };
         let presigned = ahead.presigned.take();
-        let response = emulator.handle_presigned(&request, system_now(), presigned);
+        let (response, plain) = emulator.handle_presigned(&request, system_now(), presigned);
         if let Some(delay) = response.delay {
             thread::sleep(delay);
         }
@@ -284,7 +281,7 @@ fn serve<S: Connection>(emulator: &Emulator, stream: S) -> io::Result<()> {
             return Ok(());
         }
         // The answer is out: sign the next one now, while the client prepares its request.
-        ahead.after(emulator, &request, &response);
+        ahead.after(emulator, plain, &response);
     }
 }
 
@@ -704,8 +701,10 @@ mod tests {
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut nonces = std::collections::HashSet::new();
             for poll in 0..POLLS {
+                let sent_at = system_now();
                 stream.write_all(request.as_bytes()).expect("writes");
                 let (status, headers, body) = read_answer(&mut reader);
+                let answered_at = system_now();
                 assert_eq!(status, 200, "poll {poll}");
                 let value = |name: &str| {
                     headers
@@ -722,6 +721,12 @@ mod tests {
                 let signature = verify::decode_signature(&value("Wechatpay-Signature"))
                     .expect("base64 signature");
                 assert!(platform.verify_prehash(&digest, &signature), "poll {poll}");
+                // Made ahead or not, signed in the second the request was handled in.
+                let signed_at: i64 = value("Wechatpay-Timestamp").parse().expect("seconds");
+                assert!(
+                    (sent_at..=answered_at).contains(&signed_at),
+                    "poll {poll}: signed at {signed_at}, asked at {sent_at}, answered at {answered_at}"
+                );
                 assert!(
                     nonces.insert(value("Wechatpay-Nonce")),
                     "poll {poll}: nonce repeated"

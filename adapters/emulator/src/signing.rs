@@ -114,9 +114,16 @@ impl Emulator {
             return None;
         }
         let headers = self.signature_headers(body, None, now);
-        let signed = headers
-            .iter()
-            .any(|(name, value)| name == "Wechatpay-Signature" && !value.is_empty());
+        let header = |wanted: &str| {
+            headers
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, value)| value.as_str())
+        };
+        // Signed, and by the platform key: certificate mode may have been switched on while
+        // this was being signed.
+        let signed = header("Wechatpay-Signature").is_some_and(|s| !s.is_empty())
+            && header("Wechatpay-Serial") == Some(self.platform_key_id.as_str());
         signed.then(|| Presigned {
             body: body.to_vec(),
             timestamp: now,
@@ -154,7 +161,10 @@ impl Emulator {
             return response;
         }
         let ahead = presigned.filter(|p| {
-            fault.is_none() && p.answers(&response.body, now) && !self.certificate_mode()
+            fault.is_none()
+                && p.answers(&response.body, now)
+                && self.presigning.load(Ordering::Relaxed)
+                && !self.certificate_mode()
         });
         let headers = match ahead {
             Some(presigned) => {
@@ -339,18 +349,26 @@ mod tests {
             status: 200,
             body: body.as_bytes().to_vec(),
         };
-        // (case, answer body, answered at, fault, certificate mode by then, used ahead)
+        // What changed between signing ahead and answering.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Since {
+            Nothing,
+            CertificateMode,
+            SigningAheadOff,
+        }
+        // (case, answer body, answered at, fault, since, used ahead)
         #[rustfmt::skip]
-        let cases: &[(&str, &str, i64, Option<Fault>, bool, bool)] = &[
-            ("same body, same second",   r#"{"a":1}"#, T,     None,                      false, true),
-            ("other body",               r#"{"a":2}"#, T,     None,                      false, false),
-            ("a byte more",              r#"{"a":1} "#, T,    None,                      false, false),
-            ("next second",              r#"{"a":1}"#, T + 1, None,                      false, false),
-            ("fault: bad signature",     r#"{"a":1}"#, T,     Some(Fault::BadSignature), false, false),
-            ("fault: stale timestamp",   r#"{"a":1}"#, T,     Some(Fault::StaleTimestamp), false, false),
-            ("certificate mode since",   r#"{"a":1}"#, T,     None,                      true,  false),
+        let cases: &[(&str, &str, i64, Option<Fault>, Since, bool)] = &[
+            ("same body, same second",   r#"{"a":1}"#,  T,     None,                        Since::Nothing,         true),
+            ("other body",               r#"{"a":2}"#,  T,     None,                        Since::Nothing,         false),
+            ("a byte more",              r#"{"a":1} "#, T,     None,                        Since::Nothing,         false),
+            ("next second",              r#"{"a":1}"#,  T + 1, None,                        Since::Nothing,         false),
+            ("fault: bad signature",     r#"{"a":1}"#,  T,     Some(Fault::BadSignature),   Since::Nothing,         false),
+            ("fault: stale timestamp",   r#"{"a":1}"#,  T,     Some(Fault::StaleTimestamp), Since::Nothing,         false),
+            ("certificate mode since",   r#"{"a":1}"#,  T,     None,                        Since::CertificateMode, false),
+            ("signing ahead off since",  r#"{"a":1}"#,  T,     None,                        Since::SigningAheadOff, false),
         ];
-        for &(name, body, now, fault, certificates, used) in cases {
+        for &(name, body, now, fault, since, used) in cases {
             let emulator = Emulator::demo();
             let presigned = emulator.presign(br#"{"a":1}"#, T).expect("signs ahead");
             let ahead_nonce = presigned
@@ -359,7 +377,8 @@ mod tests {
                 .find(|(n, _)| n == "Wechatpay-Nonce")
                 .map(|(_, v)| v.clone())
                 .expect("nonce");
-            emulator.set_certificate_mode(certificates);
+            emulator.set_certificate_mode(since == Since::CertificateMode);
+            emulator.set_presigning(since != Since::SigningAheadOff);
             let response = emulator.finish_presigned(answer(body), fault, now, Some(presigned));
             assert_eq!(
                 emulator.presigned_answers(),
@@ -368,7 +387,7 @@ mod tests {
             );
             let nonce = response.header("Wechatpay-Nonce").expect("nonce");
             assert_eq!(nonce == ahead_nonce, used, "{name}: headers made ahead");
-            if fault.is_none() && !certificates {
+            if fault.is_none() && since != Since::CertificateMode {
                 // Made ahead or afresh, the answer is signed at the second it is sent in.
                 let sent_at = now.to_string();
                 assert_eq!(
