@@ -148,8 +148,8 @@ fn main() {
         Target::AtMostNs(1_000.0),
     );
     // The part of that work no code can remove: the SHA-256 of the two signed messages (the
-    // request message and the reply's `TIMESTAMP\nNONCE\nBODY\n`), which Signer and Verifier
-    // take as their input.
+    // request message and the reply's `TIMESTAMP\nNONCE\nBODY\n`), which the core computes
+    // and Signer and Verifier take as their input.
     row(
         "of which SHA-256 of the two signed messages (sha2)",
         "non-RSA request + response work (fake signer/verifier)",

@@ -1,6 +1,6 @@
 //! What one hand-off between two threads costs on this machine, over a keep-alive loopback TCP
-//! connection like the emulator's. This is the probe behind BENCHMARKS.md's section on why
-//! target 3 of issue 16 (≥ 3× the Node SDK against the full emulator) is out of reach here.
+//! connection like the emulator's. This is the probe behind BENCHMARKS.md's account of what,
+//! besides RSA, a query against the full emulator costs here (issue 16, target 3).
 //!
 //! A client thread and a server thread play ping-pong: one byte each way, `TCP_NODELAY`, as a
 //! sequential client and the emulator do. Before each send, each side spins for `WORK_US`
@@ -8,8 +8,8 @@
 //! less twice the work is what its two hand-offs cost. Four placements, alternated in rounds
 //! so that all of them see the same stretch of load:
 //!
-//! - **same CPU**: both threads pinned to CPU 0; a hand-off is a context switch.
-//! - **two CPUs**: client on CPU 0, server on CPU 1; every hand-off wakes the other vCPU.
+//! - **same CPU**: both threads pinned to one CPU; a hand-off is a context switch.
+//! - **two CPUs**: client on one CPU, server on another; every hand-off wakes the other vCPU.
 //! - **free**: no pinning, as `node-compare` runs.
 //! - **server follows**: no pinning for the client; before each answer, the server pins itself
 //!   to the CPU the client sent from (what `SO_INCOMING_CPU` would tell a real server).
@@ -49,26 +49,44 @@ mod linux {
 
         fn name(self) -> &'static str {
             match self {
-                Placement::SameCpu => "same CPU (both pinned to 0)",
-                Placement::TwoCpus => "two CPUs (client 0, server 1)",
+                Placement::SameCpu => "same CPU (both pinned to A)",
+                Placement::TwoCpus => "two CPUs (client on A, server on B)",
                 Placement::Free => "free (no pinning, as node-compare)",
                 Placement::ServerFollows => "server follows the client's CPU",
             }
         }
 
-        fn client_cpu(self) -> Option<usize> {
+        /// Where the client runs, given the two CPUs (A, B) the probe may use.
+        fn client_cpu(self, (a, _): (usize, usize)) -> Option<usize> {
             match self {
-                Placement::SameCpu | Placement::TwoCpus => Some(0),
+                Placement::SameCpu | Placement::TwoCpus => Some(a),
                 Placement::Free | Placement::ServerFollows => None,
             }
         }
 
-        fn server_cpu(self) -> Option<usize> {
+        /// Where the server runs, given the two CPUs (A, B) the probe may use.
+        fn server_cpu(self, (a, b): (usize, usize)) -> Option<usize> {
             match self {
-                Placement::SameCpu => Some(0),
-                Placement::TwoCpus => Some(1),
+                Placement::SameCpu => Some(a),
+                Placement::TwoCpus => Some(b),
                 Placement::Free | Placement::ServerFollows => None,
             }
+        }
+    }
+
+    /// The CPUs this process may run on (its affinity mask), in order.
+    fn allowed_cpus() -> Vec<usize> {
+        // SAFETY: `set` is a plain bit set; `sched_getaffinity(0, ..)` writes at most
+        // `size_of::<cpu_set_t>()` bytes of it for the calling thread, and `CPU_ISSET` reads it.
+        #[allow(unsafe_code)]
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return Vec::new();
+            }
+            (0..libc::CPU_SETSIZE as usize)
+                .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+                .collect()
         }
     }
 
@@ -111,7 +129,12 @@ mod linux {
         repins: usize,
     }
 
-    fn run(placement: Placement, work: Duration, round_trips: usize) -> Outcome {
+    fn run(
+        placement: Placement,
+        cpus: (usize, usize),
+        work: Duration,
+        round_trips: usize,
+    ) -> Outcome {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local address");
         // The CPU the client last sent from, and the CPU the server last answered from.
@@ -122,7 +145,7 @@ mod linux {
         let server = {
             let (client_at, server_at) = (client_at.clone(), server_at.clone());
             thread::spawn(move || {
-                if let Some(cpu) = placement.server_cpu() {
+                if let Some(cpu) = placement.server_cpu(cpus) {
                     pin(cpu);
                 }
                 let (mut stream, _) = listener.accept().expect("accept");
@@ -151,7 +174,7 @@ mod linux {
         // The client runs on its own thread too: threads inherit their creator's affinity, and the
         // main thread stays unpinned for the next placement.
         let client = thread::spawn(move || {
-            if let Some(cpu) = placement.client_cpu() {
+            if let Some(cpu) = placement.client_cpu(cpus) {
                 pin(cpu);
             }
             let mut stream = TcpStream::connect(addr).expect("connect");
@@ -199,20 +222,21 @@ mod linux {
         let work = Duration::from_micros(arg(1, 300));
         let round_trips = arg(2, 2000) as usize;
         let rounds = arg(3, 5) as usize;
-        let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-        if cpus < 2 {
-            println!("handoff: needs two CPUs, this machine offers {cpus}");
+        let allowed = allowed_cpus();
+        let (Some(&a), Some(&b)) = (allowed.first(), allowed.get(1)) else {
+            println!("handoff: needs two CPUs, this process may use {allowed:?}");
             return;
-        }
+        };
+        let cpus = (a, b);
         // Every thread of this process starts unpinned.
         let mut results: Vec<Vec<Outcome>> = Placement::ALL.iter().map(|_| Vec::new()).collect();
         for _ in 0..rounds {
             for (placement, outcomes) in Placement::ALL.iter().zip(results.iter_mut()) {
-                outcomes.push(run(*placement, work, round_trips));
+                outcomes.push(run(*placement, cpus, work, round_trips));
             }
         }
         println!(
-            "{} µs of work on each side, {round_trips} round trips a round, {rounds} rounds, {cpus} CPUs\n",
+            "{} µs of work on each side, {round_trips} round trips a round, {rounds} rounds, CPUs A = {a}, B = {b} (of {allowed:?})\n",
             work.as_micros()
         );
         println!(

@@ -17,8 +17,8 @@
 //!
 //! The full emulator runs twice a round: as shipped, signing ahead for a connection that polls
 //! (`Emulator::set_presigning`), and with that off, every answer signed after its request.
-//! Beside the second, the same exchange with RSA alone, bracketing the same stretch of load:
-//! `rsa_ping_pong`, a one-byte loopback ping-pong in which each side does only the RSA of a
+//! Beside the second, the same exchange with RSA alone, measured right before and right after
+//! that row's wxpay/Node bracket and averaged: `rsa_ping_pong`, a one-byte loopback ping-pong in which each side does only the RSA of a
 //! query (one AWS-LC sign and one verify). Its ratio to the Node SDK's rate there is what a
 //! client that added nothing to the protocol's RSA would reach against such a server.
 //!
@@ -296,7 +296,8 @@ fn main() -> ExitCode {
             }
         };
         emulator_q.push(ours, number(&theirs, "qps"));
-        // Signing ahead off; RSA alone brackets that stretch: floor, wxpay, Node, wxpay, floor.
+        // Signing ahead off, with RSA alone right before and right after: floor, wxpay, Node,
+        // wxpay, floor (each floor run is 100 round trips by default, under 0.1 s).
         let floor_before = rsa_ping_pong(emulator_queries / 2);
         let (ours, theirs) = match bracketed(&mut lc_signing_after, emulator_queries, || {
             node(
