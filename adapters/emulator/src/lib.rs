@@ -7,7 +7,8 @@
 //! signed messages with `wxpay-core`'s own code, so nothing in the protocol is written twice;
 //! the RSA itself is AWS-LC (`wxpay-aws-lc`, default feature `aws-lc`) or the `rsa` crate.
 //! Connections are served in parallel: no lock is held while a request is verified or an
-//! answer signed.
+//! answer signed. On a connection that polls, the server signs the next identical answer
+//! ahead ([`Emulator::set_presigning`]).
 //!
 //! Source layout: `auth` (request authentication), `router` (method and path dispatch),
 //! `handlers/` (one module per API family), `faults`, `signing` (response signing),
