@@ -666,11 +666,11 @@ mod tests {
     #[test]
     fn a_polling_connection_gets_verified_answers_with_fresh_nonces() {
         use wxpay_core::Method;
-        use wxpay_core::crypto::rsa::{RsaSigner, RsaVerifier};
+        use wxpay_core::crypto::rsa::RsaSigner;
         use wxpay_core::sign::{self, AUTHORIZATION_CAPACITY, SigningInput};
-        use wxpay_core::verify::{self, Verifier};
 
         use crate::demo;
+        use crate::signing::tests::platform_signed;
 
         const POLLS: usize = 8;
         let target =
@@ -692,7 +692,6 @@ mod tests {
             "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n\
              Accept: application/json\r\nUser-Agent: test\r\n\r\n"
         );
-        let platform = RsaVerifier::from_pem(demo::PLATFORM_PUB_PEM).expect("demo key");
         for presigning in [true, false] {
             let emulator = Arc::new(Emulator::demo());
             emulator.set_presigning(presigning);
@@ -713,14 +712,7 @@ mod tests {
                         .map(|(_, v)| v.clone())
                         .expect(name)
                 };
-                let digest = verify::response_digest(
-                    &value("Wechatpay-Timestamp"),
-                    &value("Wechatpay-Nonce"),
-                    &body,
-                );
-                let signature = verify::decode_signature(&value("Wechatpay-Signature"))
-                    .expect("base64 signature");
-                assert!(platform.verify_prehash(&digest, &signature), "poll {poll}");
+                assert!(platform_signed(&headers, &body), "poll {poll}");
                 // Made ahead or not, signed in the second the request was handled in.
                 let signed_at: i64 = value("Wechatpay-Timestamp").parse().expect("seconds");
                 assert!(
